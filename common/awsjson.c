@@ -1,0 +1,2 @@
+/* awsjson: being written. */
+#include "awsjson.h"

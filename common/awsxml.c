@@ -1,0 +1,2 @@
+/* awsxml: being written. */
+#include "awsxml.h"

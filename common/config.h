@@ -1,0 +1,3 @@
+#ifndef CONFIG_H_
+#define CONFIG_H_
+#endif

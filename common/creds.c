@@ -1,0 +1,2 @@
+/* creds: being written. */
+#include "creds.h"

@@ -1,0 +1,2 @@
+/* http: being written. */
+#include "http.h"

@@ -1,0 +1,3 @@
+#ifndef POLICY_H
+#define POLICY_H
+#endif

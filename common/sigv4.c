@@ -1,0 +1,2 @@
+/* sigv4: being written. */
+#include "sigv4.h"

@@ -1,0 +1,10 @@
+/*
+ * tagwarden: subcommand dispatch. Being written.
+ */
+#include <stdio.h>
+
+int
+main(void)
+{
+	return 0;
+}
