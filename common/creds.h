@@ -23,6 +23,7 @@ struct aws_creds {
 	char	 source[64];		/* where they came from; not secret */
 };
 
+/* An empty session_token is stored as NULL; source is cut to fit. */
 struct aws_creds *creds_new(const char *access_key_id,
 	    const char *secret_access_key, const char *session_token,
 	    time_t expiration, const char *source);
@@ -32,11 +33,36 @@ void	creds_free(struct aws_creds *);
 int	creds_expiring(const struct aws_creds *, time_t now, time_t margin);
 
 /*
+ * ISO 8601 time as AWS sends it ("2024-05-01T12:00:00Z", with optional
+ * fractional seconds, 'Z' or a +hh:mm offset) into a UTC time_t.
+ */
+int	creds_parse_expiration(const char *, time_t *, struct errbuf *);
+
+/*
  * Walk the standard chain; the first provider that yields wins. A provider
  * that is configured but broken (unreadable file, bad profile) is an error
  * naming the file and line, not a silent fall-through.
+ *
+ * Sources set in struct aws_creds: "environment", "web-identity",
+ * "profile:<name>", "assume-role:<name>", "web-identity:<name>" (a profile's
+ * web_identity_token_file), "container", "imds".
  */
 int	creds_resolve_chain(struct http_client *, struct aws_creds **,
+	    struct errbuf *);
+
+/*
+ * The same chain with the environment supplied by the caller (unit tests).
+ * getenv returns NULL for an unset variable; empty values count as unset.
+ * A NULL opts or getenv means the process environment; now 0 means time().
+ */
+struct creds_chain_opts {
+	const char	*(*getenv)(void *arg, const char *name);
+	void		*getenv_arg;
+	time_t		 now;		/* for default role session names */
+};
+
+int	creds_resolve_chain_opts(struct http_client *,
+	    const struct creds_chain_opts *, struct aws_creds **,
 	    struct errbuf *);
 
 #endif
