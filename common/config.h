@@ -14,7 +14,7 @@
 #define CONFIG_ACCOUNT_ID_LEN	12
 #define CONFIG_REGION_SIZE	32	/* longest region name we accept + NUL */
 
-/* Per-row source and display text; private to config.c. */
+/* Per-row source and display text; private to the config*.c files. */
 struct config_entry;
 
 /*

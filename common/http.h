@@ -24,7 +24,7 @@ enum aws_protocol {
 	AWS_PROTO_REST_JSON	/* Lambda */
 };
 
-/* One row per AWS service in http.c's service table. */
+/* One row per AWS service in http-endpoint.c's service table. */
 struct aws_service {
 	const char	*id;		/* our name: "sts", "ec2", "s3", "tagging", ... */
 	const char	*signing_name;	/* SigV4 credential scope service */

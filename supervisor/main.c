@@ -35,6 +35,8 @@ static const struct command commands[] = {
 	  "check the environment, print the effective configuration",
 	  cmd_check_config },
 	{ "policy", " check FILE", "check a tagging policy file", cmd_policy },
+	{ "scan", " [options]", "scan accounts now (scan --help: options)",
+	  cmd_scan },
 	{ "help-config", " [--markdown]",
 	  "print the environment variables (Markdown: the README table)",
 	  main_help_config },

@@ -926,6 +926,72 @@ test_creds_web_identity_env(void **state)
 	free(xml);
 }
 
+/*
+ * The STS region when AWS_REGION is unset. The AWS CLI's documentation of
+ * its environment variables says AWS_DEFAULT_REGION overrides a profile's
+ * region setting, and AWS_REGION overrides both; an empty variable counts
+ * as unset, as for every variable the chain reads.
+ */
+static void
+test_creds_default_region(void **state)
+{
+	struct t *t = *state;
+	char *xml = sts_xml("AssumeRole", "ASIAREG", "regSecret", "regToken");
+	char *wxml = sts_xml("AssumeRoleWithWebIdentity", "ASIAWDR",
+	    "wdrSecret", "wdrToken");
+	const struct fake_call script[] = {
+		{ .region = "eu-west-3", .signer = "AKIABASE",
+		  .body = "Action=AssumeRole&Version=2011-06-15&RoleArn="
+		    ROLE_DEMO_ENC "&RoleSessionName=tagwarden-1700000000",
+		  .status = 200, .reply = xml },
+		{ .region = "ap-south-1", .signer = "AKIABASE",
+		  .body = "Action=AssumeRole&Version=2011-06-15&RoleArn="
+		    ROLE_DEMO_ENC "&RoleSessionName=tagwarden-1700000000",
+		  .status = 200, .reply = xml },
+		{ .region = "eu-west-1", .signer = "AKIABASE",
+		  .body = "Action=AssumeRole&Version=2011-06-15&RoleArn="
+		    ROLE_DEMO_ENC "&RoleSessionName=tagwarden-1700000000",
+		  .status = 200, .reply = xml },
+		{ .method = "POST", .url = "https://sts.eu-west-3.amazonaws.com/",
+		  .body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15"
+		    "&RoleArn=" ROLE_WEB_ENC "&RoleSessionName=tagwarden-"
+		    "1700000000&WebIdentityToken=jwt",
+		  .status = 200, .reply = wxml },
+	};
+
+	t_write(t, ".aws/config",
+	    "[profile ops]\nregion = eu-west-1\nrole_arn = " ROLE_DEMO "\n"
+	    "source_profile = base\n"
+	    "[profile base]\naws_access_key_id = AKIABASE\n"
+	    "aws_secret_access_key = baseSecret\n");
+	t_setenv(t, "AWS_PROFILE", "ops");
+	t_setenv(t, "AWS_DEFAULT_REGION", "eu-west-3");
+	/* AWS_DEFAULT_REGION beats the profile's region. */
+	fake_set(script, 1);
+	t_expect(t, "assume-role:ops", "ASIAREG", "regSecret", "regToken",
+	    EXP_TIME);
+	/* AWS_REGION beats AWS_DEFAULT_REGION. */
+	t_setenv(t, "AWS_REGION", "ap-south-1");
+	fake_set(script + 1, 1);
+	t_expect(t, "assume-role:ops", "ASIAREG", "regSecret", "regToken",
+	    EXP_TIME);
+	/* Both empty: the profile's region. */
+	t_setenv(t, "AWS_REGION", "");
+	t_setenv(t, "AWS_DEFAULT_REGION", "");
+	fake_set(script + 2, 1);
+	t_expect(t, "assume-role:ops", "ASIAREG", "regSecret", "regToken",
+	    EXP_TIME);
+	/* The web identity call goes to AWS_DEFAULT_REGION's endpoint. */
+	t_setenv(t, "AWS_DEFAULT_REGION", "eu-west-3");
+	t_setenv(t, "AWS_WEB_IDENTITY_TOKEN_FILE", t_write(t, "jwt", "jwt"));
+	t_setenv(t, "AWS_ROLE_ARN", ROLE_WEB);
+	fake_set(script + 3, 1);
+	t_expect(t, "web-identity", "ASIAWDR", "wdrSecret", "wdrToken",
+	    EXP_TIME);
+	free(xml);
+	free(wxml);
+}
+
 static void
 test_creds_web_identity_errors(void **state)
 {
@@ -1227,6 +1293,7 @@ main(void)
 		T(test_creds_assume_role_chain),
 		T(test_creds_assume_role_sts_error),
 		T(test_creds_web_identity_env),
+		T(test_creds_default_region),
 		T(test_creds_web_identity_errors),
 		T(test_creds_container_full_uri),
 		T(test_creds_container_relative_uri),

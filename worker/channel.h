@@ -1,0 +1,37 @@
+/*
+ * The worker's end of the protocol on fd 3 (the pair of supervisor/peer.c).
+ * Blocking writes of whole frames; reads only where the protocol allows the
+ * supervisor to speak (JOB, CREDENTIALS, CREDENTIALS_REFRESHED, CANCEL).
+ */
+#ifndef CHANNEL_H
+#define CHANNEL_H
+
+#include <jansson.h>
+
+#include "proto.h"
+
+struct aws_creds;
+struct errbuf;
+struct channel;
+
+struct channel *channel_open(int fd);
+void	channel_free(struct channel *);
+
+/* Read JOB then CREDENTIALS, exactly once each and in that order. */
+int	channel_read_job(struct channel *, json_t **job,
+	    struct aws_creds **creds, struct errbuf *);
+int	channel_send(struct channel *, enum msg_type, json_t *body /* stolen */,
+	    struct errbuf *);
+/* LOG frame, message cut to PROTO_MAX_LOG. */
+void	channel_log(struct channel *, const char *level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/*
+ * Send CREDENTIALS_REQUEST and wait for CREDENTIALS_REFRESHED (a CANCEL
+ * instead ends the process). Replaces *creds.
+ */
+int	channel_refresh_creds(struct channel *, struct aws_creds **,
+	    struct errbuf *);
+/* Non-blocking check for a CANCEL from the supervisor. */
+int	channel_cancelled(struct channel *);
+
+#endif
