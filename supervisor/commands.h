@@ -9,5 +9,6 @@
 int	cmd_check_config(int argc, char **argv);
 int	cmd_policy(int argc, char **argv);
 int	cmd_scan(int argc, char **argv);
+int	cmd_serve(int argc, char **argv);
 
 #endif

@@ -23,14 +23,15 @@ struct command {
 	int		(*run)(int, char **);
 };
 
-static int	main_no_command(int, char **);
 static int	main_help(int, char **);
 static int	main_help_config(int, char **);
 static int	main_version(int, char **);
 
 static const struct command commands[] = {
-	/* The MCP server (serve) takes over this row when it lands. */
-	{ "", "", NULL, main_no_command },
+	/* No command: the MCP server, as MCP clients start it. */
+	{ "", "", NULL, cmd_serve },
+	{ "serve", "", "run the MCP server on stdin/stdout (also: no command)",
+	  cmd_serve },
 	{ "check-config", "",
 	  "check the environment, print the effective configuration",
 	  cmd_check_config },
@@ -51,16 +52,6 @@ usage_extra(const char *command, const char *arg)
 {
 	fprintf(stderr, "tagwarden %s: unexpected argument \"%s\"; run "
 	    "tagwarden --help\n", command, arg);
-	return EXIT_USAGE;
-}
-
-static int
-main_no_command(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "tagwarden: the MCP server is not built yet; run "
-	    "tagwarden --help for the commands that exist\n");
 	return EXIT_USAGE;
 }
 

@@ -27,8 +27,9 @@ static const struct {
 	int		 status;
 	const char	*reason;
 } dispatch_reasons[] = {
-	{ 200, "OK" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
-	{ 403, "Forbidden" }, { 404, "Not Found" }, { 409, "Conflict" },
+	{ 200, "OK" }, { 301, "Moved Permanently" }, { 400, "Bad Request" },
+	{ 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
+	{ 409, "Conflict" },
 	{ 429, "Too Many Requests" }, { 500, "Internal Server Error" },
 	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
 	{ 504, "Gateway Timeout" },

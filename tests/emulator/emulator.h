@@ -87,6 +87,7 @@ struct emu_account {
 	const char		*email;
 	enum emu_org_status	 org_status;
 	int			 management;
+	int			 ce_resource_data;	/* CE resource-level data */
 	const char		*access_key_id;	/* base credentials, or NULL */
 	const char		*secret_access_key;
 	const char		*user;		/* IAM user of the base key; "root" */
@@ -225,6 +226,16 @@ extern const struct emu_service services_table[];
 extern const struct emu_op svc_sts_ops[];
 extern const struct emu_op svc_tagging_ops[];
 extern const struct emu_op svc_ec2_ops[];
+extern const struct emu_op svc_lambda_ops[];
+const struct emu_op *svc_lambda_route(struct emu_req *);
+extern const struct emu_op svc_ecs_ops[];
+extern const struct emu_op svc_organizations_ops[];
+extern const struct emu_op svc_ce_ops[];
+extern const struct emu_op svc_s3_ops[];
+extern const struct emu_op svc_iam_ops[];
+extern const struct emu_op svc_rds_ops[];
+/* S3's REST route: method, path and sub-resource to an operation. */
+const struct emu_op *svc_s3_route(struct emu_req *);
 
 const struct emu_op *services_op(const struct emu_service *,
 	    const char *name);

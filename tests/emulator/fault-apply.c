@@ -60,6 +60,12 @@ fault_throttle(struct emu_req *req, const struct emu_fault *f)
 	if (req->svc->proto == EMU_PROTO_EC2)
 		reply_error(req, 503, req->svc->throttle_code,
 		    "Request limit exceeded.");
+	else if (req->svc->proto == EMU_PROTO_REST_XML)
+		reply_error(req, 503, req->svc->throttle_code,	/* S3 SlowDown */
+		    "Please reduce your request rate.");
+	else if (req->svc->proto == EMU_PROTO_REST_JSON)
+		reply_error(req, 429, req->svc->throttle_code,	/* Lambda */
+		    "Rate Exceeded.");
 	else
 		reply_error(req, 400, req->svc->throttle_code, "Rate exceeded");
 	return FAULT_REPLIED;

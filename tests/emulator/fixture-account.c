@@ -11,7 +11,8 @@
 
 static const char *const account_keys[] = {
 	"id", "alias", "name", "email", "org_status", "management",
-	"credentials", "regions", "roles", "resources", NULL
+	"credentials", "regions", "roles", "resources", "cost_resource_data",
+	NULL
 };
 static const char *const credential_keys[] = {
 	"access_key_id", "secret_access_key", "user", NULL
@@ -255,7 +256,9 @@ account_identity(struct emu_fixture *fx, struct emu_account *a,
 	    fxjson_str(fx->pool, v, "name", 0, path, &a->name, err) == -1 ||
 	    fxjson_str(fx->pool, v, "email", 0, path, &a->email, err) == -1 ||
 	    fxjson_str(fx->pool, v, "org_status", 0, path, &org, err) == -1 ||
-	    fxjson_bool(v, "management", 0, path, &a->management, err) == -1)
+	    fxjson_bool(v, "management", 0, path, &a->management, err) == -1 ||
+	    fxjson_bool(v, "cost_resource_data", 1, path, &a->ce_resource_data,
+	    err) == -1)
 		return -1;
 	if (!fxjson_account_id(a->id))
 		return err_set(err, "%s.id: \"%s\": expected 12 digits", path,

@@ -142,6 +142,33 @@ request_param_bool(struct emu_req *req, const char *name)
 }
 
 /*
+ * S3 names sub-resources by a bare key ("?tagging", "?location"), which
+ * evhttp_parse_query_str rejects: such keys get an empty value first.
+ */
+static int
+request_parse_query(const char *query, struct evkeyvalq *params)
+{
+	struct evbuffer *b = evbuffer_new();
+	size_t n;
+	int rc;
+
+	for (;;) {
+		n = strcspn(query, "&");
+		evbuffer_add(b, query, n);
+		if (n > 0 && memchr(query, '=', n) == NULL)
+			evbuffer_add(b, "=", 1);
+		if (query[n] == '\0')
+			break;
+		evbuffer_add(b, "&", 1);
+		query += n + 1;
+	}
+	evbuffer_add(b, "", 1);
+	rc = evhttp_parse_query_str((char *)evbuffer_pullup(b, -1), params);
+	evbuffer_free(b);
+	return rc;
+}
+
+/*
  * Query parameters come from the URL and, for the Query protocol's POST,
  * from a form body. -1 when either is not valid urlencoding.
  */
@@ -151,7 +178,7 @@ request_parse_params(struct emu_req *req)
 	const char *ctype = request_header(req, "Content-Type");
 
 	if (req->query != NULL && req->query[0] != '\0' &&
-	    evhttp_parse_query_str(req->query, &req->params) == -1)
+	    request_parse_query(req->query, &req->params) == -1)
 		return -1;
 	if (ctype != NULL && strncmp(ctype, "application/x-www-form-urlencoded",
 	    33) == 0 && req->body_len > 0 &&

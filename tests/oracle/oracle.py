@@ -132,8 +132,6 @@ class Policy:
         regex = rule.get("validation_regex")
         if regex is not None and re.fullmatch(regex, value) is None:
             return "invalid_format"
-        if not required:
-            return None     # optional tags: allowed_values and regex only
         if len(value) > self.max_value:
             return "invalid_format"
         if not self.allow_special and not self._charset_ok(value):
