@@ -32,6 +32,16 @@ ensure_packages() {
 	install_missing "${TAGWARDEN_PACKAGES[@]}"
 }
 
+# The MCP client tests need node and npm. Checked by command, not by dpkg:
+# a machine may carry Node from another Debian source whose package also
+# provides npm, and Debian's own npm package would conflict with it.
+ensure_node() {
+	if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+		return 0
+	fi
+	install_missing nodejs npm
+}
+
 ensure_packages_extra() {
 	install_missing "$@"
 }
