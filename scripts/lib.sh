@@ -7,7 +7,7 @@ TAGWARDEN_PACKAGES=(
 	libcurl4-openssl-dev libjansson-dev libssl-dev libevent-dev
 	libsqlite3-dev sqlite3 libexpat1-dev libseccomp-dev libcmocka-dev
 	libpcre2-dev libinih-dev
-	python3 python3-botocore python3-boto3 awscli
+	python3 python3-botocore python3-boto3 awscli groff-base
 )
 
 # Install only what dpkg does not already have, so a warm run costs ~0.1 s.
