@@ -634,7 +634,7 @@ mcp_next_line(struct mcp *m, struct evbuffer *in)
 	if (eol.pos == -1) {
 		/* Remember how far we looked: a long line is searched once. */
 		m->scanned = len;
-		if (len > MCP_MAX_LINE) {
+		if (m->discarding || len > MCP_MAX_LINE) {
 			if (!m->discarding)
 				mcp_oversize(m);
 			m->discarding = 1;

@@ -305,19 +305,39 @@ check_done(struct tool_call *c, const struct tool_scan_done *d)
 	tool_done(c, o);
 }
 
+/* The scan the arguments ask for; strings borrowed from args. */
+static void
+check_request(const json_t *args, struct scan_request *req)
+{
+	const json_t *filters = json_object_get(args, "filters");
+	const json_t *snap = json_object_get(args, "store_snapshot");
+
+	memset(req, 0, sizeof(*req));
+	req->store = snap == NULL || json_is_true(snap);
+	req->force_refresh = json_is_true(json_object_get(args,
+	    "force_refresh"));
+	req->account_ids = tool_strings(json_object_get(args, "account_ids"),
+	    &req->naccount_ids);
+	req->regions = tool_strings(json_object_get(filters, "regions"),
+	    &req->nregions);
+	req->resource_types = tool_strings(json_object_get(args,
+	    "resource_types"), &req->ntypes);
+}
+
 static void
 check_handler(struct tool_call *c)
 {
 	const json_t *args = tool_args(c);
-	const json_t *ids = json_object_get(args, "account_ids");
 	const json_t *filters = json_object_get(args, "filters");
 	const json_t *sev = json_object_get(args, "severity");
-	const json_t *snap = json_object_get(args, "store_snapshot");
 	struct scan_request req;
 	struct check *ck;
 	struct errbuf err;
 
-	if (tool_check_accounts(c, ids, &err) == -1) {
+	if (tool_check_accounts(c, json_object_get(args, "account_ids"),
+	    &err) == -1 || tool_check_scope(c, "resource_types",
+	    json_object_get(args, "resource_types"), "filters.regions",
+	    json_object_get(filters, "regions"), &err) == -1) {
 		tool_fail(c, "%s", err.msg);
 		return;
 	}
@@ -326,26 +346,16 @@ check_handler(struct tool_call *c)
 	if (sev != NULL)
 		(void)result_severity_parse(json_string_value(sev),
 		    &ck->severity);
-	ck->multi = json_array_size(ids) > 0;
+	ck->multi = json_array_size(json_object_get(args, "account_ids")) > 0;
 	if (json_object_get(filters, "tags") != NULL)
 		ck->tags = json_deep_copy(json_object_get(filters, "tags"));
-	memset(&req, 0, sizeof(req));
-	req.store = snap == NULL || json_is_true(snap);
-	if (ck->tags != NULL && !req.store) {
+	check_request(args, &req);
+	ck->started = time(NULL);
+	if (ck->tags != NULL && !req.store)
 		tool_fail(c, "filters.tags: needs store_snapshot true (the tag "
 		    "filter reads the scanned resources back from the history); "
 		    "set store_snapshot to true or leave filters.tags out");
-		return;
-	}
-	req.force_refresh = json_is_true(json_object_get(args,
-	    "force_refresh"));
-	req.account_ids = tool_strings(ids, &req.naccount_ids);
-	req.regions = tool_strings(json_object_get(filters, "regions"),
-	    &req.nregions);
-	req.resource_types = tool_strings(json_object_get(args,
-	    "resource_types"), &req.ntypes);
-	ck->started = time(NULL);
-	if (tool_scan(c, &req, check_done, NULL, &err) == NULL)
+	else if (tool_scan(c, &req, check_done, NULL, &err) == NULL)
 		tool_fail(c, "%s", err.msg);
 	free((void *)req.account_ids);
 	free((void *)req.regions);

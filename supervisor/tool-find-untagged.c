@@ -255,7 +255,10 @@ untagged_handler(struct tool_call *c)
 	struct untagged *u;
 	struct errbuf err;
 
-	if (tool_check_accounts(c, ids, &err) == -1) {
+	if (tool_check_accounts(c, ids, &err) == -1 ||
+	    tool_check_scope(c, "resource_types", json_object_get(args,
+	    "resource_types"), "regions", json_object_get(args, "regions"),
+	    &err) == -1) {
 		tool_fail(c, "%s", err.msg);
 		return;
 	}

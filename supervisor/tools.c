@@ -22,6 +22,7 @@
 #include "jschema.h"
 #include "log.h"
 #include "mcp.h"
+#include "policy.h"
 #include "queue-compat.h"
 #include "result.h"
 #include "scan.h"
@@ -393,6 +394,74 @@ tool_check_accounts(const struct tool_call *c, const json_t *ids,
 	    "server (and AWS_ACCOUNT_IDS, with a role named by "
 	    "AWS_ASSUME_ROLE_NAME in each account) and restart it; or leave "
 	    "account_ids out to scan the local account");
+}
+
+static int
+scope_types(const struct tool_call *c, const char *field, const json_t *types,
+    struct errbuf *err)
+{
+	struct policy_errors perr = { NULL, 0 };
+	const char *path = c->tools->cfg->policy_path, *t;
+	struct policy *p = NULL;
+	char covered[512] = "";
+	size_t i, j;
+	int rc = 0;
+
+	if (policy_load(path, &p, &perr) == -1) {
+		rc = err_set(err, "POLICY_PATH=%s: %s; tagwarden policy check %s "
+		    "lists every problem", path, perr.count > 0 ? perr.lines[0] :
+		    "cannot load the policy", path);
+		policy_errors_free(&perr);
+		return rc;
+	}
+	policy_errors_free(&perr);
+	for (j = 0; j < tool_nresource_types; j++)
+		if (policy_applies(p, tool_resource_types[j]))
+			snprintf(covered + strlen(covered), sizeof(covered) -
+			    strlen(covered), ", %s", tool_resource_types[j]);
+	for (i = 0; rc == 0 && i < json_array_size(types); i++) {
+		t = json_string_value(json_array_get(types, i));
+		if (strcmp(t, "all") == 0 && json_array_size(types) > 1)
+			rc = err_set(err, "%s[%zu]: \"all\": expected [\"all\"] "
+			    "alone, or a list of types without it", field, i);
+		else if (strcmp(t, "all") != 0 && !policy_applies(p, t))
+			rc = err_set(err, "%s[%zu]: \"%s\": expected all or a "
+			    "type the policy (POLICY_PATH=%s) covers: all%s",
+			    field, i, t, path, covered);
+	}
+	policy_free(p);
+	return rc;
+}
+
+int
+tool_check_scope(const struct tool_call *c, const char *types_field,
+    const json_t *types, const char *regions_field, const json_t *regions,
+    struct errbuf *err)
+{
+	const struct config *cfg = c->tools->cfg;
+	char allowed[512] = "";
+	const char *r;
+	size_t i, j;
+
+	if (scope_types(c, types_field, types, err) == -1)
+		return -1;
+	if (cfg->nallowed_regions == 0)
+		return 0;
+	for (j = 0; j < cfg->nallowed_regions; j++)
+		snprintf(allowed + strlen(allowed), sizeof(allowed) -
+		    strlen(allowed), "%s%s", j > 0 ? ", " : "",
+		    cfg->allowed_regions[j]);
+	for (i = 0; i < json_array_size(regions); i++) {
+		r = json_string_value(json_array_get(regions, i));
+		for (j = 0; j < cfg->nallowed_regions; j++)
+			if (strcmp(cfg->allowed_regions[j], r) == 0)
+				break;
+		if (j == cfg->nallowed_regions)
+			return err_set(err, "%s[%zu]: \"%s\": expected a region "
+			    "of ALLOWED_REGIONS: %s", regions_field, i, r,
+			    allowed);
+	}
+	return 0;
 }
 
 const char **

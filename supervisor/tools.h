@@ -97,6 +97,15 @@ void	tool_fail(struct tool_call *, const char *fmt, ...)
  */
 int	tool_check_accounts(const struct tool_call *, const json_t *ids,
 	    struct errbuf *);
+/*
+ * The scope a scan would refuse, named by the argument that asked for it:
+ * a resource type the policy at POLICY_PATH does not cover (or a policy
+ * that does not load), a region outside ALLOWED_REGIONS. types_field and
+ * regions_field name the arguments ("resource_types", "filters.regions").
+ */
+int	tool_check_scope(const struct tool_call *, const char *types_field,
+	    const json_t *types, const char *regions_field,
+	    const json_t *regions, struct errbuf *);
 /* Borrowed strings of a JSON array; free the array only. */
 const char **tool_strings(const json_t *array, size_t *n);
 

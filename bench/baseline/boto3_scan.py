@@ -276,6 +276,9 @@ class Account:
         alias = self.alias()
         self.buckets(regions)
         for region in regions:
+            # A region's clients go when the loop moves on, as they would
+            # in a loop that creates them.
+            self.clients = {}
             seen = self.tagging(region)
             self.ec2(region)
             self.rds(region)
@@ -298,11 +301,13 @@ def assume(args, sts, me, account_id):
 
 
 def scan_account(args, sts, me, base, account_id):
+    """The account's resources (its session and clients are dropped here,
+    as a function-local scanner drops them)."""
     t0 = time.monotonic()
     creds = assume(args, sts, me, account_id) or base
     acct = Account(args, account_id, creds)
     alias = acct.scan()
-    return acct, alias, time.monotonic() - t0
+    return list(acct.resources.values()), alias, time.monotonic() - t0
 
 
 # ---- results ----
@@ -320,21 +325,21 @@ CREATE TABLE IF NOT EXISTS violations (account_id TEXT, region TEXT,
 """
 
 
-def record(db, policy, acct, alias, secs):
+def record(db, policy, account_id, resources, alias, secs):
     rows, viols = [], []
     total = compliant = nviol = 0
-    for r in acct.resources.values():
+    for r in resources:
         if r["tags"] is None:
-            rows.append((acct.id, r["region"], r["arn"], r["type"], r["id"],
-                         None, 0, 0))
+            rows.append((account_id, r["region"], r["arn"], r["type"],
+                         r["id"], None, 0, 0))
             continue
         in_scope, ok, found = policy.check(r["type"], r["tags"])
         total += in_scope
         compliant += ok
         nviol += len(found)
-        rows.append((acct.id, r["region"], r["arn"], r["type"], r["id"],
+        rows.append((account_id, r["region"], r["arn"], r["type"], r["id"],
                      json.dumps(r["tags"]), int(in_scope), int(ok)))
-        viols += [(acct.id, r["region"], r["arn"], r["type"]) + f
+        viols += [(account_id, r["region"], r["arn"], r["type"]) + f
                   for f in found]
     with db:
         db.executemany("INSERT INTO resources VALUES (?,?,?,?,?,?,?,?)",
@@ -342,7 +347,7 @@ def record(db, policy, acct, alias, secs):
         db.executemany("INSERT INTO violations VALUES (?,?,?,?,?,?,?,?)",
                        viols)
         db.execute("INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?)",
-                   (acct.id, "ok", None, alias, secs, total, compliant,
+                   (account_id, "ok", None, alias, secs, total, compliant,
                     nviol))
     return total, compliant, nviol
 
@@ -381,9 +386,10 @@ def main():
         futs = {pool.submit(scan_account, args, sts, me, base, a): a
                 for a in accounts}
         for fut in concurrent.futures.as_completed(futs):
-            a = futs[fut]
+            # Recorded, an account's resources are let go.
+            a = futs.pop(fut)
             try:
-                acct, alias, secs = fut.result()
+                resources, alias, secs = fut.result()
             except Exception as e:  # an account failing is a result
                 summary["failed"][a] = str(e)[:200]
                 with db:
@@ -391,7 +397,8 @@ def main():
                                "error) VALUES (?,?,?)", (a, "failed",
                                                          str(e)))
                 continue
-            t, c, v = record(db, policy, acct, alias, secs)
+            t, c, v = record(db, policy, a, resources, alias, secs)
+            del fut, resources
             summary["ok"].append(a)
             summary["total_resources"] += t
             summary["compliant_resources"] += c

@@ -277,8 +277,6 @@ usage "check-config takes no argument" \
     'tagwarden check-config: unexpected argument "extra"; run tagwarden --help' check-config extra
 usage "help-config bad option" \
     'tagwarden help-config: unexpected argument "--html"; run tagwarden --help' help-config --html
-usage "no command" \
-    'tagwarden: the MCP server is not built yet; run tagwarden --help for the commands that exist'
 
 if [ "$fails" -eq 0 ]; then
 	echo "config-cli: $checks checks passed"

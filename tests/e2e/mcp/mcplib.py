@@ -41,9 +41,12 @@ PROD = "222222222222"
 DEV = "333333333333"
 LOCKED = "444444444444"
 ALL_ACCOUNTS = [MGMT, PROD, DEV, LOCKED]
-# The types the emulator serves today (STS, Tagging API, EC2); widen when
-# its S3, RDS, Lambda and ECS services land.
-TYPES = ["ec2:instance", "ec2:volume"]
+# Every type a scan collects (the emulator serves them all).
+TYPES = ["ec2:instance", "ec2:volume", "s3:bucket", "rds:db",
+         "lambda:function", "ecs:cluster"]
+# Types whose listing carries no creation time in AWS's API (Lambda
+# ListFunctions has only LastModified; ECS DescribeClusters none).
+NO_CREATION_TIME = ("lambda:function", "ecs:cluster")
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]   # the fixture's regions
 # Mirrors tools.h TOOL_MAX_LIST as documented in docs/mcp.md.
 LIST_LIMIT = 100
@@ -368,16 +371,22 @@ def severity_of(tag_name):
     return "warning"      # optional tags only ever warn
 
 
+def _oracle_module():
+    sys.path.insert(0, os.path.dirname(ORACLE))
+    import oracle as mod      # noqa: E402 (the independent model)
+    return mod
+
+
 def fixture_tags():
-    """ARN -> the tags the fixture gives the resource, with its created."""
+    """ARN -> the tags the fixture gives the resource, with its created
+    (ARNs as tests/oracle/oracle.py derives them)."""
     fx = fixture()
+    arn_of = _oracle_module().arn_of
     out = {}
     for a in fx["accounts"]:
         for region, rs in a.get("resources", {}).items():
             for r in rs:
-                arn = r.get("arn") or "arn:aws:%s:%s:%s:%s/%s" % (
-                    r["type"].split(":")[0], region, a["id"],
-                    r["type"].split(":")[1], r["id"])
+                arn = arn_of(a["id"], region, r)
                 tags = r.get("tags", {})
                 if isinstance(tags, list):
                     tags = {t["Key"]: t["Value"] for t in tags}
@@ -417,7 +426,8 @@ def expected_untagged(accounts, types=None, regions=None):
             have = {k.lower() for k in t}
             need = [n.lower() for n in required_names(r["type"])]
             if not t or not any(n in have for n in need):
-                out[arn] = age_days(tags[arn]["created"])
+                out[arn] = None if r["type"] in NO_CREATION_TIME else \
+                    age_days(tags[arn]["created"])
     return out
 
 
