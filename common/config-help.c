@@ -96,3 +96,17 @@ config_help(FILE *fp, enum config_help_format fmt)
 	for (i = 0; i < config_nrows; i++)
 		help_row(fp, &config_rows[i], fmt);
 }
+
+void
+config_report_stderr(void *arg, enum config_severity severity,
+    const char *line)
+{
+	int *nerrors = arg;
+
+	if (severity == CONFIG_WARNING) {
+		fprintf(stderr, "warning: %s\n", line);
+		return;
+	}
+	fprintf(stderr, "%s\n", line);
+	(*nerrors)++;
+}

@@ -74,6 +74,11 @@ void	config_dump(const struct config *cfg, FILE *fp);
 
 /* Every variable with its default, allowed form and help. */
 void	config_help(FILE *fp, enum config_help_format format);
+/*
+ * A config_load reporter for commands: warnings and errors to stderr, one
+ * line each; arg is an int counting the errors.
+ */
+void	config_report_stderr(void *arg, enum config_severity, const char *line);
 
 /* The AssumeRole ARN for an account, from the validated template. */
 char	*config_role_arn(const struct config *cfg, const char *account_id);

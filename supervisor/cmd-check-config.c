@@ -7,20 +7,6 @@
 #include "commands.h"
 #include "config.h"
 
-static void
-check_config_report(void *arg, enum config_severity severity,
-    const char *line)
-{
-	int *nerrors = arg;
-
-	if (severity == CONFIG_WARNING) {
-		fprintf(stderr, "warning: %s\n", line);
-		return;
-	}
-	fprintf(stderr, "%s\n", line);
-	(*nerrors)++;
-}
-
 int
 cmd_check_config(int argc, char **argv)
 {
@@ -32,7 +18,7 @@ cmd_check_config(int argc, char **argv)
 		    "\"%s\"; run tagwarden --help\n", argv[0]);
 		return 2;
 	}
-	if (config_load(&cfg, config_getenv, check_config_report,
+	if (config_load(&cfg, config_getenv, config_report_stderr,
 	    &nerrors) == -1) {
 		fprintf(stderr, "configuration invalid: %d error%s; tagwarden "
 		    "help-config lists every variable\n", nerrors,

@@ -172,21 +172,6 @@ args_parse(int argc, char **argv, struct scan_args *a)
 	return rc;
 }
 
-/* --- configuration, as check-config reports it --- */
-
-static void
-scan_report(void *arg, enum config_severity severity, const char *line)
-{
-	int *nerrors = arg;
-
-	if (severity == CONFIG_WARNING) {
-		fprintf(stderr, "warning: %s\n", line);
-		return;
-	}
-	fprintf(stderr, "%s\n", line);
-	(*nerrors)++;
-}
-
 /* --- the terminal --- */
 
 /* Text from AWS or a worker, made safe to print on a terminal. */
@@ -511,7 +496,7 @@ cmd_scan(int argc, char **argv)
 		printf("%s", scan_usage);
 		return 0;
 	}
-	if (config_load(&cfg, config_getenv, scan_report, &nerrors) == -1) {
+	if (config_load(&cfg, config_getenv, config_report_stderr, &nerrors) == -1) {
 		fprintf(stderr, "configuration invalid: %d error%s; tagwarden "
 		    "help-config lists every variable\n", nerrors,
 		    nerrors == 1 ? "" : "s");

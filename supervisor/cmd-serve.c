@@ -43,19 +43,6 @@ struct serve {
 };
 
 static void
-serve_report(void *arg, enum config_severity severity, const char *line)
-{
-	int *nerrors = arg;
-
-	if (severity == CONFIG_WARNING) {
-		fprintf(stderr, "warning: %s\n", line);
-		return;
-	}
-	fprintf(stderr, "%s\n", line);
-	(*nerrors)++;
-}
-
-static void
 serve_closed(void *arg)
 {
 	struct serve *sv = arg;
@@ -169,7 +156,7 @@ cmd_serve(int argc, char **argv)
 		    "run tagwarden serve --help\n", argv[0]);
 		return EXIT_USAGE;
 	}
-	if (config_load(&cfg, config_getenv, serve_report, &nerrors) == -1) {
+	if (config_load(&cfg, config_getenv, config_report_stderr, &nerrors) == -1) {
 		fprintf(stderr, "configuration invalid: %d error%s; tagwarden "
 		    "help-config lists every variable\n", nerrors,
 		    nerrors == 1 ? "" : "s");
