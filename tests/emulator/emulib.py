@@ -123,7 +123,9 @@ class Checks:
 
 
 def client(emu, service, key=MGMT_KEY, secret=MGMT_SECRET, token=None,
-           region="us-east-1", retries=None, read_timeout=120):
+           region="us-east-1", retries=None, read_timeout=120, validate=True):
+    """A boto3 client for the emulator; validate=False sends what botocore
+    would refuse, to test the emulator's own checks."""
     import boto3
     from botocore.config import Config
     session = boto3.session.Session(
@@ -132,7 +134,8 @@ def client(emu, service, key=MGMT_KEY, secret=MGMT_SECRET, token=None,
     # total_max_attempts counts the first call; max_attempts would not.
     cfg = Config(retries=retries or {"mode": "standard",
                                      "total_max_attempts": 1},
-                 connect_timeout=10, read_timeout=read_timeout)
+                 connect_timeout=10, read_timeout=read_timeout,
+                 parameter_validation=validate)
     return session.client(service, endpoint_url=emu.url, config=cfg)
 
 

@@ -21,19 +21,6 @@ MGMT, PROD = "111111111111", "222222222222"
 ROLE = "arn:aws:iam::%s:role/FinOpsTagComplianceReadOnly" % PROD
 
 
-def unvalidated(emu, service, key=emulib.MGMT_KEY, secret=emulib.MGMT_SECRET,
-                token=None, region="us-east-1"):
-    """A client that sends what botocore would refuse: server-side checks."""
-    import boto3
-    from botocore.config import Config
-    session = boto3.session.Session(
-        aws_access_key_id=key, aws_secret_access_key=secret,
-        aws_session_token=token, region_name=region)
-    return session.client(service, endpoint_url=emu.url, config=Config(
-        parameter_validation=False,
-        retries={"mode": "standard", "total_max_attempts": 1}))
-
-
 def clusters(fx, acct, region):
     return [r for r in emulib.resources(fx, acct, region)
             if r["type"] == "ecs:cluster"]
@@ -130,7 +117,7 @@ def check_describe(emu, fx, checks, prod):
 
 
 def check_errors(emu, checks, prod):
-    raw = unvalidated(emu, "ecs", **prod)
+    raw = emulib.client(emu, "ecs", validate=False, **prod)
     for bad in (0, 101):
         checks.error_code(lambda: raw.list_clusters(maxResults=bad),
                           "InvalidParameterException", "maxResults=%d" % bad)

@@ -21,19 +21,6 @@ MGMT, PROD = "111111111111", "222222222222"
 ROLE = "arn:aws:iam::%s:role/FinOpsTagComplianceReadOnly" % PROD
 
 
-def unvalidated(emu, service, key=emulib.MGMT_KEY, secret=emulib.MGMT_SECRET,
-                token=None, region="us-east-1"):
-    """A client that sends what botocore would refuse: server-side checks."""
-    import boto3
-    from botocore.config import Config
-    session = boto3.session.Session(
-        aws_access_key_id=key, aws_secret_access_key=secret,
-        aws_session_token=token, region_name=region)
-    return session.client(service, endpoint_url=emu.url, config=Config(
-        parameter_validation=False,
-        retries={"mode": "standard", "total_max_attempts": 1}))
-
-
 def functions(fx, acct, region):
     return [r for r in emulib.resources(fx, acct, region)
             if r["type"] == "lambda:function"]
@@ -119,13 +106,13 @@ def check_tags(emu, fx, checks, prod):
     for arn, what in missing:
         checks.error_code(lambda: c.list_tags(Resource=arn),
                           "ResourceNotFoundException", what)
-    raw = unvalidated(emu, "lambda", **prod)
+    raw = emulib.client(emu, "lambda", validate=False, **prod)
     checks.error_code(lambda: raw.list_tags(Resource="arn:aws:s3:::bucket"),
                       "ValidationException", "not a function ARN")
 
 
 def check_errors(emu, fx, checks, prod):
-    c = unvalidated(emu, "lambda", **prod)
+    c = emulib.client(emu, "lambda", validate=False, **prod)
     checks.error_code(lambda: c.list_functions(MaxItems=0),
                       "ValidationException", "MaxItems=0")
     checks.error_code(lambda: c.list_functions(Marker="bm9wZQ=="),

@@ -27,19 +27,6 @@ SOLO = dict(key="AKIAEMULATORSOLO0001",
 ROLE = "arn:aws:iam::%s:role/FinOpsTagComplianceReadOnly"
 
 
-def unvalidated(emu, service, key=emulib.MGMT_KEY, secret=emulib.MGMT_SECRET,
-                token=None, region="us-east-1"):
-    """A client that sends what botocore would refuse: server-side checks."""
-    import boto3
-    from botocore.config import Config
-    session = boto3.session.Session(
-        aws_access_key_id=key, aws_secret_access_key=secret,
-        aws_session_token=token, region_name=region)
-    return session.client(service, endpoint_url=emu.url, config=Config(
-        parameter_validation=False,
-        retries={"mode": "standard", "total_max_attempts": 1}))
-
-
 def org_accounts(fx):
     return [a for a in fx["accounts"] if a.get("org_status") != "NONE"]
 
@@ -180,7 +167,7 @@ def check_denials(emu, checks):
     checks.error_code(lambda: solo.describe_effective_policy(
         PolicyType="TAG_POLICY"), "AWSOrganizationsNotInUseException",
         "DescribeEffectivePolicy outside the organization")
-    raw = unvalidated(emu, "organizations")
+    raw = emulib.client(emu, "organizations", validate=False)
     for bad in (0, 21):
         checks.error_code(lambda: raw.list_accounts(MaxResults=bad),
                           "InvalidInputException", "MaxResults=%d" % bad)
