@@ -20,31 +20,12 @@
 #include "creds.h"
 #include "creds-internal.h"
 #include "errbuf.h"
+#include "fdio.h"
 #include "log.h"
 #include "xmalloc.h"
 
 #define CREDS_FILE_MAX		(1024 * 1024)	/* a shared file */
 #define CREDS_TOKEN_MAX		(64 * 1024)	/* a token file */
-
-/* read(2) until size bytes or end of file: the count, or -1 (errno set). */
-static ssize_t
-file_read_all(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len < size) {
-		n = read(fd, buf + len, size - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	return (ssize_t)len;
-}
 
 /*
  * Read a whole regular file of at most max bytes, NUL-terminated. Returns 0,
@@ -75,7 +56,7 @@ file_slurp(const char *path, size_t max, char **bufp, size_t *lenp,
 		    "not a regular file" : "file too large");
 	}
 	buf = xmalloc((size_t)st.st_size + 1);
-	n = file_read_all(fd, buf, (size_t)st.st_size);
+	n = fd_read_full(fd, buf, (size_t)st.st_size);
 	saved = errno;
 	close(fd);
 	if (n == -1) {

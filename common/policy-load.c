@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "xmalloc.h"
 #include "policy.h"
@@ -362,26 +363,6 @@ load_bytes(const char *buf, size_t len, const char *path,
 	return 0;
 }
 
-/* Up to POLICY_MAX_FILE + 1 bytes, so that "too large" can be told. */
-static ssize_t
-read_all(int fd, char *buf)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len <= POLICY_MAX_FILE) {
-		n = read(fd, buf + len, POLICY_MAX_FILE + 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	return (ssize_t)len;
-}
-
 /* The whole file, at most POLICY_MAX_FILE bytes; NULL after an error. */
 static char *
 read_file(struct policy_loader *l, const char *path, size_t *lenp)
@@ -400,8 +381,9 @@ read_file(struct policy_loader *l, const char *path, size_t *lenp)
 		close(fd);
 		return NULL;
 	}
+	/* One byte over the limit tells "too large". */
 	buf = xmalloc(POLICY_MAX_FILE + 1);
-	if ((n = read_all(fd, buf)) == -1)
+	if ((n = fd_read_full(fd, buf, POLICY_MAX_FILE + 1)) == -1)
 		policy_load_error(l, NULL, "cannot read: %s", strerror(errno));
 	else if (n > POLICY_MAX_FILE)
 		policy_load_error(l, NULL, "larger than %d bytes, expected a "

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "errbuf.h"
+#include "fdio.h"
 #include "proto.h"
 #include "xmalloc.h"
 
@@ -676,18 +677,10 @@ read_all(int fd, unsigned char *p, size_t len, size_t *got,
 	ssize_t n;
 
 	*got = 0;
-	while (*got < len) {
-		n = read(fd, p + *got, len - *got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return err_set(err, "channel read failed: %s",
-			    strerror(errno));
-		if (n == 0)
-			return -1;
-		*got += (size_t)n;
-	}
-	return 0;
+	if ((n = fd_read_full(fd, p, len)) == -1)
+		return err_set(err, "channel read failed: %s", strerror(errno));
+	*got = (size_t)n;
+	return *got < len ? -1 : 0;
 }
 
 static int
@@ -703,7 +696,8 @@ read_body(int fd, uint32_t type, uint32_t len, json_t **body,
 			err_set(err, "channel closed in the middle of a %s "
 			    "frame (%zu of %u bytes)", msg_type_name(type),
 			    got, len);
-		explicit_bzero(buf, got);
+		/* The whole buffer: a failed read may have left a partial secret. */
+		explicit_bzero(buf, len);
 		free(buf);
 		return -1;
 	}
