@@ -86,6 +86,15 @@ config_check_account_id(const char *s, struct errbuf *why)
 	return err_set(why, "must be exactly 12 digits");
 }
 
+/* Cost Explorer's names, as its API spells them. */
+int
+config_check_cost_metric(const char *s, struct errbuf *why)
+{
+	(void)why;
+	return strcmp(s, "UnblendedCost") == 0 ||
+	    strcmp(s, "AmortizedCost") == 0 ? 0 : -1;
+}
+
 int
 config_check_key_id(const char *s, struct errbuf *why)
 {

@@ -99,5 +99,6 @@ int	config_check_key_id(const char *, struct errbuf *);
 int	config_check_secret(const char *, struct errbuf *);
 int	config_check_role_arn(const char *, struct errbuf *);
 int	config_check_session_name(const char *, struct errbuf *);
+int	config_check_cost_metric(const char *, struct errbuf *);
 
 #endif

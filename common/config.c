@@ -115,6 +115,26 @@ const struct config_row config_rows[] = {
 	  .help = "How long scan results are reused, in seconds; 0 disables "
 	  "the cache.",
 	  .field = F(cache_ttl_seconds) },
+	{ .name = "COST_EXPLORER_ENABLED", .type = CONFIG_TYPE_BOOL,
+	  .def = "true",
+	  .form = "true or false (1/0, yes/no, on/off also accepted, any case)",
+	  .help = "Ask Cost Explorer what non-compliant resources cost "
+	  "(cost_attribution_gap); each request costs $0.01, answers are "
+	  "cached for the UTC day.",
+	  .field = F(cost_explorer_enabled) },
+	{ .name = "COST_EXPLORER_ACCOUNT_ID", .type = CONFIG_TYPE_TEXT,
+	  .def_help = "each scanned account asks for its own costs",
+	  .form = "a 12-digit account ID",
+	  .help = "The payer or delegated account whose credentials ask Cost "
+	  "Explorer for every scanned account (assumed like a scanned "
+	  "account unless it is the local one).",
+	  .flags = ROW_EMPTY_UNSET, .field = F(cost_explorer_account_id),
+	  .check = config_check_account_id },
+	{ .name = "COST_METRIC", .type = CONFIG_TYPE_TEXT,
+	  .def = "UnblendedCost",
+	  .form = "UnblendedCost or AmortizedCost",
+	  .help = "Cost Explorer metric the gap is measured in.",
+	  .field = F(cost_metric), .check = config_check_cost_metric },
 	{ .name = "LOG_LEVEL", .type = CONFIG_TYPE_LOGLEVEL, .def = "INFO",
 	  .form = "DEBUG, INFO, WARNING or ERROR (any case)",
 	  .help = "Least severe level of the log lines written to stderr.",

@@ -40,6 +40,9 @@ struct config {
 	char	(*allowed_regions)[CONFIG_REGION_SIZE];
 	size_t	 nallowed_regions;		/* 0: every enabled region */
 	int	 cache_ttl_seconds;		/* 0: cache disabled */
+	int	 cost_explorer_enabled;
+	char	*cost_explorer_account_id;	/* NULL: each account's own */
+	char	*cost_metric;			/* UnblendedCost, AmortizedCost */
 	enum log_level log_level;
 };
 

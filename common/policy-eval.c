@@ -248,6 +248,37 @@ eval_rule(const struct policy *p, const struct policy_rule *r,
 	}
 }
 
+const char *
+policy_required_name(const struct policy *p, size_t i, int *is_error)
+{
+	*is_error = p->required[i].severity == POLICY_SEVERITY_ERROR;
+	return p->required[i].name;
+}
+
+int
+policy_value_rejected(const struct policy *p, const char *key,
+    const char *value)
+{
+	const struct policy_rule *r = NULL;
+	pcre2_match_data *md;
+	char why[256];
+	size_t i;
+	int rejected = 0;
+
+	for (i = 0; r == NULL && i < p->nrequired; i++)
+		if (policy_names_equal(p, p->required[i].name, key))
+			r = &p->required[i];
+	if (r == NULL)
+		return -1;
+	if ((md = pcre2_match_data_create(1, NULL)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	for (i = 0; !rejected && i < POLICY_NITEMS(value_checks); i++)
+		rejected = value_checks[i].fails(p, r, value, md, why,
+		    sizeof(why));
+	pcre2_match_data_free(md);
+	return rejected;
+}
+
 /*
  * Optional tags are checked only on resources in scope, with warning
  * severity. *out is overwritten: free an earlier result first.

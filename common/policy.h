@@ -93,6 +93,20 @@ const char *policy_hash(const struct policy *);
 const char *policy_path(const struct policy *);
 size_t	policy_resource_types(const struct policy *, const char *const **);
 size_t	policy_required_count(const struct policy *);
+/*
+ * The name of required tag i (i < policy_required_count); *is_error is
+ * set when its violations are errors (not warnings).
+ */
+const char *policy_required_name(const struct policy *, size_t i,
+	    int *is_error);
+/*
+ * Whether value, on the required tag named key (compared under the policy's
+ * case rule), would be an invalid_value or invalid_format violation, as
+ * policy_evaluate decides: 1 rejected, 0 accepted, -1 no required tag of
+ * that name.
+ */
+int	policy_value_rejected(const struct policy *, const char *key,
+	    const char *value);
 size_t	policy_optional_count(const struct policy *);
 
 #endif

@@ -36,7 +36,8 @@
 struct scan_args {
 	char	**accounts, **regions, **types;
 	size_t	  naccounts, nregions, ntypes;
-	int	  json, no_store, force_refresh, help;
+	int	  json, no_store, force_refresh, help, no_cost;
+	char	 *cost_metric, *cost_start, *cost_end;
 };
 
 struct cli {
@@ -54,6 +55,8 @@ static const char scan_usage[] =
     "usage: tagwarden scan [--accounts ID,...] [--regions R,...] "
     "[--types T,...]\n"
     "                      [--json] [--no-store] [--force-refresh]\n"
+    "                      [--no-cost] [--cost-metric M] "
+    "[--cost-period START..END]\n"
     "  --accounts ID,...  accounts to scan (default: AWS_ACCOUNT_IDS when "
     "MULTI_ACCOUNT_ENABLED=true,\n"
     "                     else the local account)\n"
@@ -64,6 +67,15 @@ static const char scan_usage[] =
     "  --json             print only the JSON result on stdout\n"
     "  --no-store         neither read nor write the history database\n"
     "  --force-refresh    scan again even when a cached result is fresh\n"
+    "  --no-cost          do not ask Cost Explorer ($0.01 per request) "
+    "for the cost\n"
+    "                     attribution gap\n"
+    "  --cost-metric M    UnblendedCost or AmortizedCost (default: "
+    "COST_METRIC)\n"
+    "  --cost-period START..END\n"
+    "                     cost period, UTC dates, END exclusive (default: "
+    "the last 30\n"
+    "                     full days)\n"
     "environment: the tagwarden variables (tagwarden help-config), and "
     "TAGWARDEN_WORKER,\n"
     "the tagwarden-worker to run (default: beside this tagwarden, else "
@@ -87,6 +99,28 @@ args_free(struct scan_args *a)
 	free(a->accounts);
 	free(a->regions);
 	free(a->types);
+	free(a->cost_metric);
+	free(a->cost_start);
+	free(a->cost_end);
+}
+
+/* START..END, either side may be empty (its default). */
+static int
+args_period(struct scan_args *a, const char *value)
+{
+	const char *dots = strstr(value, "..");
+
+	if (dots == NULL) {
+		fprintf(stderr, "tagwarden scan: --cost-period \"%s\": expected "
+		    "START..END such as 2026-10-01..2026-11-01 (END exclusive; "
+		    "either may be left out)\n", value);
+		return -1;
+	}
+	if (dots > value)
+		a->cost_start = xstrndup(value, dots - value);
+	if (dots[2] != '\0')
+		a->cost_end = xstrdup(dots + 2);
+	return 0;
 }
 
 /* "a, b,,c" -> {"a", "b", "c"}; blanks around entries are ignored. */
@@ -126,7 +160,14 @@ args_option(struct scan_args *a, int c, char *const *argv)
 		    &a->nregions);
 	if (c == 't')
 		return args_list("--types", optarg, &a->types, &a->ntypes);
-	if (c == 'j')
+	if (c == 'p')
+		return args_period(a, optarg);
+	if (c == 'm') {
+		free(a->cost_metric);
+		a->cost_metric = xstrdup(optarg);
+	} else if (c == 'c')
+		a->no_cost = 1;
+	else if (c == 'j')
 		a->json = 1;
 	else if (c == 'n')
 		a->no_store = 1;
@@ -153,6 +194,9 @@ args_parse(int argc, char **argv, struct scan_args *a)
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-store", no_argument, NULL, 'n' },
 		{ "force-refresh", no_argument, NULL, 'f' },
+		{ "no-cost", no_argument, NULL, 'c' },
+		{ "cost-metric", required_argument, NULL, 'm' },
+		{ "cost-period", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -261,10 +305,33 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* --- the summary --- */
 
+/* "$1,234.56", or "-" when unknown. */
+static void
+dollars(char *buf, size_t size, int known, long long cents)
+{
+	char digits[32], grouped[48];
+	long long whole = (cents < 0 ? -cents : cents) / 100;
+	size_t n, i, j = 0;
+
+	if (!known) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	n = (size_t)snprintf(digits, sizeof(digits), "%lld", whole);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			grouped[j++] = ',';
+		grouped[j++] = digits[i];
+	}
+	grouped[j] = '\0';
+	snprintf(buf, size, "%s$%s.%02lld", cents < 0 ? "-" : "", grouped,
+	    (cents < 0 ? -cents : cents) % 100);
+}
+
 static void
 print_account(const struct result_account *a)
 {
-	char alias[ALIAS_WIDTH + 1], error[ERROR_WIDTH + 1], dur[32];
+	char alias[ALIAS_WIDTH + 1], error[ERROR_WIDTH + 1], dur[32], gap[64];
 
 	safe_text(alias, sizeof(alias), a->alias);
 	safe_text(error, sizeof(error), a->error != NULL ? a->error : "");
@@ -275,14 +342,16 @@ print_account(const struct result_account *a)
 	else
 		snprintf(dur, sizeof(dur), "%.1f s", a->duration_ms / 1000.0);
 	if (a->status != RESULT_OK) {
-		printf("%-12s  %-20s  %-9s  %9s  %9s  %6s  %10s  %8s  %s\n",
-		    a->account_id, alias, result_status_name(a->status), "-",
-		    "-", "-", "-", dur, error);
+		printf("%-12s  %-20s  %-9s  %9s  %9s  %6s  %10s  %12s  %8s  "
+		    "%s\n", a->account_id, alias, result_status_name(a->status),
+		    "-", "-", "-", "-", "-", dur, error);
 		return;
 	}
-	printf("%-12s  %-20s  %-9s  %9lld  %9lld  %5.1f%%  %10lld  %8s\n",
+	dollars(gap, sizeof(gap), a->has_cost, a->cost_cents);
+	printf("%-12s  %-20s  %-9s  %9lld  %9lld  %5.1f%%  %10lld  %12s  %8s\n",
 	    a->account_id, alias, "ok", a->total, a->compliant,
-	    100.0 * result_score(a->compliant, a->total), a->violations, dur);
+	    100.0 * result_score(a->compliant, a->total), a->violations, gap,
+	    dur);
 }
 
 static void
@@ -303,15 +372,41 @@ print_quality(const struct result *res)
 	json_decref(o);
 }
 
+/* The gap's total and what it stands for: period, method, CE spend. */
+static void
+print_cost(const struct result *res, const struct result_totals *t)
+{
+	json_t *o = result_json(res, RESULT_SEVERITY_ALL);
+	const json_t *c = json_object_get(o, "cost_attribution");
+	const json_t *p = json_object_get(c, "period");
+	char gap[64];
+
+	if (c != NULL) {
+		dollars(gap, sizeof(gap), t->cost_accounts > 0, t->cost_cents);
+		printf("cost attribution gap: %s over %s..%s (%lld days, %s; "
+		    "see cost_attribution for each account's method), %lld Cost "
+		    "Explorer request%s ($%.2f)\n", gap,
+		    json_string_value(json_object_get(p, "start")),
+		    json_string_value(json_object_get(p, "end")),
+		    json_integer_value(json_object_get(p, "days")),
+		    json_string_value(json_object_get(c, "metric")),
+		    json_integer_value(json_object_get(c, "ce_requests")),
+		    json_integer_value(json_object_get(c, "ce_requests")) == 1 ?
+		    "" : "s", json_number_value(json_object_get(c,
+		    "ce_request_cost_usd")));
+	}
+	json_decref(o);
+}
+
 static void
 print_summary(const struct result *res)
 {
 	struct result_totals t;
 	size_t i;
 
-	printf("%-12s  %-20s  %-9s  %9s  %9s  %6s  %10s  %8s  %s\n",
+	printf("%-12s  %-20s  %-9s  %9s  %9s  %6s  %10s  %12s  %8s  %s\n",
 	    "ACCOUNT", "ALIAS", "STATUS", "RESOURCES", "COMPLIANT", "SCORE",
-	    "VIOLATIONS", "DURATION", "ERROR");
+	    "VIOLATIONS", "COST GAP", "DURATION", "ERROR");
 	for (i = 0; i < result_naccounts(res); i++)
 		print_account(result_account_at(res, i));
 	result_totals(res, &t);
@@ -319,6 +414,7 @@ print_summary(const struct result *res)
 	    "compliant, score %.1f%%, %lld violations\n", t.ok, t.accounts,
 	    t.accounts == 1 ? "" : "s", t.total, t.compliant, 100.0 * t.score,
 	    t.violations);
+	print_cost(res, &t);
 	print_quality(res);
 }
 
@@ -328,7 +424,7 @@ print_json(const struct result *res)
 	json_t *o = result_json(res, RESULT_SEVERITY_ALL);
 	int rc;
 
-	rc = json_dumpf(o, stdout, JSON_INDENT(2));
+	rc = json_dumpf(o, stdout, JSON_INDENT(2) | RESULT_JSON_REALS);
 	json_decref(o);
 	printf("\n");
 	return rc;
@@ -400,6 +496,10 @@ request_init(struct scan_request *req, const struct scan_args *args,
 	req->ntypes = args->ntypes;
 	req->force_refresh = args->force_refresh;
 	req->store = !args->no_store;
+	req->no_cost = args->no_cost;
+	req->cost_metric = args->cost_metric;
+	req->cost_start = args->cost_start;
+	req->cost_end = args->cost_end;
 }
 
 static void

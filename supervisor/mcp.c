@@ -114,7 +114,7 @@ mcp_send(struct mcp *m, json_t *msg)
 		json_decref(msg);
 		return;
 	}
-	if ((s = json_dumps(msg, JSON_COMPACT)) == NULL)
+	if ((s = json_dumps(msg, JSON_COMPACT | RESULT_JSON_REALS)) == NULL)
 		fatalx("%s: cannot encode a message", __func__);
 	json_decref(msg);
 	if (evbuffer_add(out, s, strlen(s)) == -1 ||

@@ -24,6 +24,8 @@ struct result {
 	struct result_account	**accounts;
 	size_t			  naccounts;
 	json_t			 *notes;	/* extra data_quality notes */
+	json_t			 *cost;		/* cost_attribution; NULL: none */
+	char			 *cost_missing;	/* why there is no cost block */
 };
 
 static const char *const status_names[] = {
@@ -124,6 +126,8 @@ result_free(struct result *res)
 		account_free(res->accounts[i]);
 	free(res->accounts);
 	json_decref(res->notes);
+	json_decref(res->cost);
+	free(res->cost_missing);
 	free(res);
 }
 
@@ -387,6 +391,22 @@ result_note(struct result *res, const char *fmt, ...)
 	free(s);
 }
 
+void
+result_set_cost(struct result *res, json_t *block, const char *why_not)
+{
+	json_decref(res->cost);
+	free(res->cost_missing);
+	res->cost = block;
+	res->cost_missing = why_not != NULL ? xstrdup(why_not) : NULL;
+}
+
+void
+result_set_account_cost(struct result_account *a, long long cents)
+{
+	a->has_cost = 1;
+	a->cost_cents = cents;
+}
+
 /* --- the JSON --- */
 
 static int
@@ -410,6 +430,7 @@ result_totals(const struct result *res, struct result_totals *t)
 	memset(t, 0, sizeof(*t));
 	t->accounts = (long long)res->naccounts;
 	t->complete = 1;
+	t->cost_complete = res->cost != NULL;
 	for (i = 0; i < res->naccounts; i++) {
 		a = res->accounts[i];
 		if (a->status != RESULT_OK) {
@@ -420,6 +441,11 @@ result_totals(const struct result *res, struct result_totals *t)
 		t->total += a->total;
 		t->compliant += a->compliant;
 		t->violations += a->violations;
+		if (a->has_cost) {
+			t->cost_cents += a->cost_cents;
+			t->cost_accounts++;
+		} else
+			t->cost_complete = 0;
 		if (a->unreadable > 0 || failed_regions(a))
 			t->complete = 0;
 	}
@@ -476,7 +502,7 @@ breakdown_entry(const struct result_account *a)
 {
 	json_t *o;
 
-	o = json_pack("{s:s, s:o, s:I, s:I, s:f, s:I, s:n}",
+	o = json_pack("{s:s, s:o, s:I, s:I, s:f, s:I, s:o}",
 	    "account_id", a->account_id,
 	    "account_alias", a->alias != NULL ? json_string(a->alias) :
 	    json_null(),
@@ -484,7 +510,8 @@ breakdown_entry(const struct result_account *a)
 	    "compliant_resources", (json_int_t)a->compliant,
 	    "compliance_score", result_score(a->compliant, a->total),
 	    "violation_count", (json_int_t)a->violations,
-	    "cost_attribution_gap");
+	    "cost_attribution_gap", a->has_cost ?
+	    json_real((double)a->cost_cents / 100.0) : json_null());
 	if (o == NULL)
 		fatalx("%s: json_pack failed", __func__);
 	return o;
@@ -613,7 +640,8 @@ quality_json(const struct result *res)
 	result_totals(res, &t);
 	dq = json_pack("{s:b, s:[], s:[], s:[], s:[], s:b}", "complete",
 	    t.complete, "accounts_not_scanned", "regions_not_scanned",
-	    "unreadable_tags", "cached_accounts", "cost_data_collected", 0);
+	    "unreadable_tags", "cached_accounts", "cost_data_collected",
+	    t.cost_complete && t.ok > 0);
 	if (dq == NULL)
 		fatalx("%s: json_pack failed", __func__);
 	for (i = 0; i < res->naccounts; i++) {
@@ -631,7 +659,10 @@ quality_json(const struct result *res)
 		note(notes, "%lld resource%s whose tags could not be read %s "
 		    "not counted (see unreadable_tags)", unreadable,
 		    unreadable == 1 ? "" : "s", unreadable == 1 ? "is" : "are");
-	note(notes, "cost data not collected: cost_attribution_gap is null");
+	if (res->cost == NULL)
+		note(notes, "cost data not collected (%s): cost_attribution_gap "
+		    "is null", res->cost_missing != NULL ? res->cost_missing :
+		    "not asked for");
 	json_array_extend(notes, res->notes);
 	json_object_set_new(dq, "notes", notes);
 	return dq;
@@ -648,12 +679,13 @@ result_json(const struct result *res, enum result_severity filter)
 	result_totals(res, &t);
 	result_format_time(res->scan_time, when);
 	matching = violation_list(res, filter, list);
-	o = json_pack("{s:f, s:I, s:I, s:o, s:n, s:s, s:s, s:I, s:I, s:b}",
+	o = json_pack("{s:f, s:I, s:I, s:o, s:o, s:s, s:s, s:I, s:I, s:b}",
 	    "compliance_score", t.score,
 	    "total_resources", (json_int_t)t.total,
 	    "compliant_resources", (json_int_t)t.compliant,
 	    "violations", list,
-	    "cost_attribution_gap",
+	    "cost_attribution_gap", t.cost_accounts > 0 ?
+	    json_real((double)t.cost_cents / 100.0) : json_null(),
 	    "scan_timestamp", when,
 	    "severity_filter", severity_names[filter],
 	    "violation_count_total", (json_int_t)t.violations,
@@ -663,6 +695,8 @@ result_json(const struct result *res, enum result_severity filter)
 		fatalx("%s: json_pack failed", __func__);
 	if (res->multi)
 		add_multi(o, res);
+	if (res->cost != NULL)
+		json_object_set(o, "cost_attribution", res->cost);
 	json_object_set_new(o, "data_quality", quality_json(res));
 	return o;
 }

@@ -32,6 +32,12 @@ struct errbuf;
 #define RESULT_MAX_VIOLATIONS	1000
 /* At most this many unreadable-tag resources are listed in data_quality. */
 #define RESULT_MAX_UNREADABLE	100
+/*
+ * How every answer prints its numbers: 15 significant digits print a
+ * dollar amount as 12.34, where jansson's default 17 print
+ * 12.339999999999999 (the same double).
+ */
+#define RESULT_JSON_REALS	JSON_REAL_PRECISION(15)
 /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */
 #define RESULT_TIME_SIZE	21
 
@@ -64,6 +70,8 @@ struct result_account {
 	long long		 total, compliant, violations;
 	long long		 errors, warnings;	/* violations by severity */
 	long long		 unreadable;
+	int			 has_cost;	/* cost_cents is the gap */
+	long long		 cost_cents;
 	/* private */
 	json_t			*kept;		/* violations, bounded */
 	long long		 kept_errors, kept_warnings;
@@ -103,6 +111,13 @@ void	result_add_region(struct result_account *, const json_t *region_done);
 void	result_finish_account(struct result_account *, enum result_status,
 	    const char *error, const char *alias, long long duration_ms);
 void	result_set_cached(struct result_account *, time_t scanned_at);
+/*
+ * The cost phase's answer: block (a new reference, stolen) becomes
+ * cost_attribution, or NULL with why (e.g. "COST_EXPLORER_ENABLED=false")
+ * when there is none. An account's gap is set with result_set_account_cost.
+ */
+void	result_set_cost(struct result *, json_t *block, const char *why_not);
+void	result_set_account_cost(struct result_account *, long long cents);
 /* An extra data_quality note (e.g. the history could not be written). */
 void	result_note(struct result *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -111,6 +126,9 @@ struct result_totals {
 	long long	accounts, ok, total, compliant, violations;
 	double		score;
 	int		complete;
+	/* The gap: summed over the ok accounts that have one. */
+	long long	cost_cents, cost_accounts;
+	int		cost_complete;	/* every ok account has one */
 };
 void	result_totals(const struct result *, struct result_totals *);
 

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "cost.h"
 #include "creds.h"
 #include "errbuf.h"
 #include "jobs.h"
@@ -85,6 +86,11 @@ struct scan {
 	json_t			 *types;
 	char			 *policy_text;
 	char			 *policy_hash;
+	struct policy		 *policy;
+	int			  no_cost;
+	char			 *cost_metric;
+	struct cost_range	  cost_period;
+	struct cost_run		 *cost_run;
 	char			 *cache_key;
 	struct result		 *result;
 	int64_t			  history_id;
@@ -107,6 +113,7 @@ struct scan_engine {
 	const struct config	*cfg;
 	struct sts		*sts;
 	struct store		*store;
+	struct cost		*cost;
 	struct job_queue	*jobs;
 	char			**worker_env;
 	unsigned long		 seq;
@@ -236,11 +243,82 @@ scan_schedule_finish(struct scan *s)
 	evtimer_add(s->finish_ev, &now);
 }
 
+/* --- the cost phase, once every account is final --- */
+
+static void
+scan_cost_done(struct cost_run *run, void *arg)
+{
+	struct scan *s = arg;
+	const struct scan_account *a;
+	const char *why;
+	long long cents;
+	size_t i;
+
+	for (i = 0; i < s->naccts; i++) {
+		a = s->accts[i];
+		if (cost_run_gap(run, a->id, &cents))
+			result_set_account_cost(a->res, cents);
+		else if ((why = cost_run_error(run, a->id)) != NULL)
+			result_note(s->result, "account %s: no cost "
+			    "attribution gap: %s", a->id, why);
+	}
+	result_set_cost(s->result, cost_run_json(run), NULL);
+	scan_schedule_finish(s);
+}
+
+/* Why the scan has no cost phase, or NULL when it has one. */
+static const char *
+scan_cost_refusal(const struct scan *s, size_t nok)
+{
+	if (!s->eng->cfg->cost_explorer_enabled)
+		return "COST_EXPLORER_ENABLED=false";
+	if (s->no_cost)
+		return "the request turned it off";
+	if (s->cancelled)
+		return "scan cancelled";
+	if (s->history_id == 0 || s->eng->cost == NULL)
+		return "the scan is not in the history database, which costs "
+		    "are joined with";
+	if (nok == 0)
+		return "no account was scanned successfully";
+	return NULL;
+}
+
+static void
+scan_cost_start(struct scan *s)
+{
+	struct cost_request req;
+	const char **ids = xcalloc(s->naccts + 1, sizeof(*ids));
+	const char *why;
+	size_t i, n = 0;
+
+	for (i = 0; i < s->naccts; i++)
+		if (s->accts[i]->res->status == RESULT_OK)
+			ids[n++] = s->accts[i]->id;
+	if ((why = scan_cost_refusal(s, n)) != NULL) {
+		result_set_cost(s->result, NULL, why);
+		scan_schedule_finish(s);
+		free(ids);
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.scan_id = s->history_id;
+	req.accounts = ids;
+	req.naccounts = n;
+	req.policy = s->policy;
+	req.period = s->cost_period;
+	req.metric = s->cost_metric;
+	req.now = time(NULL);
+	s->cost_run = cost_run_start(s->eng->cost, &req, scan_cost_done, s);
+	free(ids);
+}
+
 static void
 scan_maybe_finish(struct scan *s)
 {
-	if (s->planned && s->ndone == s->naccts)
-		scan_schedule_finish(s);
+	if (s->planned && s->ndone == s->naccts && s->cost_run == NULL &&
+	    !s->finishing)
+		scan_cost_start(s);
 }
 
 /* The scan ends before its plan: no account was (or will be) scanned. */
@@ -912,8 +990,24 @@ scan_request_policy(struct scan *s, const struct scan_request *req,
 	policy_errors_free(&perr);
 	s->policy_hash = xstrdup(policy_hash(p));
 	rc = scan_request_types(s, req, p, err);
-	policy_free(p);
+	s->policy = p;		/* the cost phase reads it too */
 	return rc;
+}
+
+static int
+scan_request_cost(struct scan *s, const struct scan_request *req,
+    struct errbuf *err)
+{
+	const char *metric = req->cost_metric != NULL ? req->cost_metric :
+	    s->eng->cfg->cost_metric;
+
+	s->no_cost = req->no_cost;
+	if (cost_metric_check(metric, err) == -1 ||
+	    cost_period(req->cost_start, req->cost_end, s->started,
+	    &s->cost_period, err) == -1)
+		return -1;
+	s->cost_metric = xstrdup(metric);
+	return 0;
 }
 
 /* What makes two account results interchangeable (besides the account). */
@@ -962,6 +1056,7 @@ scan_start(struct scan_engine *eng, const struct scan_request *req,
 
 	if (scan_request_accounts(s, req, err) == -1 ||
 	    scan_request_regions(s, req, err) == -1 ||
+	    scan_request_cost(s, req, err) == -1 ||
 	    scan_request_policy(s, req, err) == -1) {
 		scan_free(s);
 		return NULL;
@@ -1003,6 +1098,13 @@ scan_cancel(struct scan *s)
 	if (s->cancelled || s->finishing)
 		return;
 	s->cancelled = 1;
+	if (s->cost_run != NULL) {
+		cost_run_free(s->cost_run);
+		s->cost_run = NULL;
+		result_set_cost(s->result, NULL, "scan cancelled");
+		scan_schedule_finish(s);
+		return;
+	}
 	if (!s->planned) {
 		scan_detach_tickets(s);
 		scan_abandon(s, SCAN_FAILED, "scan cancelled before it started");
@@ -1047,6 +1149,9 @@ scan_free(struct scan *s)
 	free(s->accts);
 	json_decref(s->regions);
 	json_decref(s->types);
+	cost_run_free(s->cost_run);
+	policy_free(s->policy);
+	free(s->cost_metric);
 	free(s->policy_text);
 	free(s->policy_hash);
 	free(s->cache_key);
@@ -1060,6 +1165,12 @@ const struct result *
 scan_result(const struct scan *s)
 {
 	return s->result;
+}
+
+const struct cost_run *
+scan_cost_run(const struct scan *s)
+{
+	return s->cost_run;
 }
 
 int64_t
@@ -1082,6 +1193,8 @@ scan_engine_new(struct event_base *base, const struct config *cfg,
 	eng->cfg = cfg;
 	eng->store = store;
 	eng->sts = sts_new(base, cfg, base_creds);
+	if (store != NULL)
+		eng->cost = cost_new(base, cfg, eng->sts, store);
 	eng->worker_env = spawn_env(NULL);
 	TAILQ_INIT(&eng->tickets);
 	TAILQ_INIT(&eng->orphans);
@@ -1104,6 +1217,7 @@ scan_engine_free(struct scan_engine *eng)
 		return;
 	job_queue_free(eng->jobs);	/* orphans' done callbacks run here */
 	sts_free(eng->sts);		/* drops the callbacks still owed */
+	cost_free(eng->cost);		/* after sts: no callback can come */
 	while ((t = TAILQ_FIRST(&eng->tickets)) != NULL) {
 		TAILQ_REMOVE(&eng->tickets, t, entry);
 		free(t);

@@ -15,6 +15,7 @@
 
 struct aws_creds;
 struct config;
+struct cost_run;
 struct errbuf;
 struct event_base;
 struct scan;
@@ -48,6 +49,14 @@ struct scan_request {
 	 * nothing is written, but a fresh stored result may still be reused.
 	 */
 	int			 store;
+	/*
+	 * The cost phase (docs/cost.md), run when COST_EXPLORER_ENABLED and
+	 * the scan is recorded: no_cost skips it; metric NULL means
+	 * COST_METRIC; cost_start/cost_end NULL mean the last 30 full days.
+	 */
+	int			 no_cost;
+	const char		*cost_metric;
+	const char		*cost_start, *cost_end;
 };
 
 enum scan_outcome {
@@ -102,6 +111,8 @@ void	scan_cancel(struct scan *);
 void	scan_free(struct scan *);
 
 const struct result *scan_result(const struct scan *);
+/* The cost phase's run (per-resource costs), or NULL when it did not run. */
+const struct cost_run *scan_cost_run(const struct scan *);
 /* The scans row id, 0 when not recorded. */
 int64_t	scan_history_id(const struct scan *);
 

@@ -24,6 +24,7 @@
 
 /* The text of sql/NNN-*.sql, generated into sql/schema.c by the build. */
 extern const char store_sql_001_initial[];
+extern const char store_sql_002_cost[];
 
 /* Applied in order; a new schema change is a new file and a new row. */
 static const struct migration {
@@ -32,6 +33,7 @@ static const struct migration {
 	const char	*sql;
 } migrations[] = {
 	{ 1, "sql/001-initial.sql", store_sql_001_initial },
+	{ 2, "sql/002-cost.sql", store_sql_002_cost },
 };
 
 enum store_stmt {

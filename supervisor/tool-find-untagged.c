@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "cost.h"
 #include "errbuf.h"
 #include "policy.h"
 #include "result.h"
@@ -42,7 +43,15 @@ static const char untagged_input[] = "{"
     "  \"maxItems\": 1000, \"uniqueItems\": true,"
     "  \"description\": \"AWS accounts to scan (needs "
     "MULTI_ACCOUNT_ENABLED=true); default: the local account.\","
-    "  \"items\": {\"type\": \"string\", \"pattern\": \"^[0-9]{12}$\"}}"
+    "  \"items\": {\"type\": \"string\", \"pattern\": \"^[0-9]{12}$\"}},"
+    " \"include_costs\": {\"type\": \"boolean\", \"default\": false,"
+    "  \"description\": \"Add each resource's cost over the last 30 days "
+    "from Cost Explorer (resource-level data, last 14 days scaled; "
+    "cached for the day, $0.01 per request otherwise) and list the most "
+    "expensive first.\"},"
+    " \"min_cost_threshold\": {\"type\": \"number\", \"minimum\": 0,"
+    "  \"description\": \"Only resources costing at least this many USD "
+    "over the period; implies include_costs.\"}"
     "},"
     "\"additionalProperties\": false"
     "}";
@@ -69,7 +78,10 @@ static const char untagged_output[] = "{"
     "    \"items\": {\"type\": \"string\"}},"
     "   \"state\": {\"type\": [\"string\", \"null\"]},"
     "   \"created_at\": {\"type\": [\"string\", \"null\"]},"
-    "   \"age_days\": {\"type\": [\"integer\", \"null\"]}}}},"
+    "   \"age_days\": {\"type\": [\"integer\", \"null\"]},"
+    "   \"cost\": {\"type\": [\"number\", \"null\"]}}}},"
+    " \"untagged_cost\": {\"type\": [\"number\", \"null\"]},"
+    " \"cost_attribution\": {\"type\": \"object\"},"
     " \"untagged_count\": {\"type\": \"integer\", \"minimum\": 0},"
     " \"scanned_resources\": {\"type\": \"integer\", \"minimum\": 0},"
     " \"truncated\": {\"type\": \"boolean\"},"
@@ -86,6 +98,8 @@ struct untagged {
 	json_t		*list;		/* untagged resources */
 	json_t		*seen;		/* ARN -> true */
 	long long	 scanned;
+	int		 costs;		/* include_costs or a threshold */
+	long long	 min_cents;	/* -1: no threshold */
 };
 
 static void
@@ -178,15 +192,30 @@ untagged_cmp(const void *a, const void *b)
 	    json_string_value(json_object_get(y, "resource_arn")));
 }
 
+/* Most expensive first; unknown costs last; then oldest first. */
+static int
+untagged_cost_cmp(const void *a, const void *b)
+{
+	const json_t *cx = json_object_get(*(json_t *const *)a, "cost");
+	const json_t *cy = json_object_get(*(json_t *const *)b, "cost");
+
+	if (json_is_number(cx) != json_is_number(cy))
+		return json_is_number(cx) ? -1 : 1;
+	if (json_is_number(cx) && json_number_value(cx) !=
+	    json_number_value(cy))
+		return json_number_value(cx) > json_number_value(cy) ? -1 : 1;
+	return untagged_cmp(a, b);
+}
+
 static json_t *
-untagged_sorted(const json_t *list, size_t max)
+untagged_sorted(const json_t *list, size_t max, int by_cost)
 {
 	size_t n = json_array_size(list), i;
 	json_t **v = xcalloc(n + 1, sizeof(*v)), *out = json_array();
 
 	for (i = 0; i < n; i++)
 		v[i] = json_array_get(list, i);
-	qsort(v, n, sizeof(*v), untagged_cmp);
+	qsort(v, n, sizeof(*v), by_cost ? untagged_cost_cmp : untagged_cmp);
 	for (i = 0; i < n && i < max; i++)
 		json_array_append(out, v[i]);
 	free(v);
@@ -209,12 +238,54 @@ untagged_accounts(const struct result *res)
 	return list;
 }
 
+static const char *
+jget(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/*
+ * Each resource's cost over the period (null when unknown), then the
+ * threshold: what costs less, or is unknown, is dropped. Returns the sum
+ * of the known costs kept, in cents, or -1 with err.
+ */
+static long long
+untagged_costs(struct untagged *u, const struct cost_run *run,
+    struct errbuf *err)
+{
+	json_t *kept = json_array(), *r;
+	long long cents, sum = 0;
+	size_t i;
+	int rc;
+
+	json_array_foreach(u->list, i, r) {
+		rc = run == NULL ? 0 : cost_run_resource_cost(run,
+		    jget(r, "account_id"), jget(r, "resource_type"),
+		    jget(r, "resource_id"), jget(r, "resource_arn"), &cents,
+		    err);
+		if (rc == -1) {
+			json_decref(kept);
+			return -1;
+		}
+		json_object_set_new(r, "cost", rc == 1 ?
+		    json_real((double)cents / 100.0) : json_null());
+		if (u->min_cents >= 0 && (rc == 0 || cents < u->min_cents))
+			continue;
+		sum += rc == 1 ? cents : 0;
+		json_array_append(kept, r);
+	}
+	json_decref(u->list);
+	u->list = kept;
+	return sum;
+}
+
 static void
 untagged_done(struct tool_call *c, const struct tool_scan_done *d)
 {
 	struct untagged *u = tool_state(c);
 	struct errbuf err;
 	json_t *full, *o;
+	long long cost_sum = 0;
 
 	if (d->outcome == SCAN_FAILED || d->outcome == SCAN_REFUSED) {
 		tool_fail(c, "%s", d->error != NULL ? d->error : "scan failed");
@@ -231,9 +302,14 @@ untagged_done(struct tool_call *c, const struct tool_scan_done *d)
 		tool_fail(c, "%s", err.msg);
 		return;
 	}
+	if (u->costs && (cost_sum = untagged_costs(u, d->cost, &err)) == -1) {
+		tool_fail(c, "%s", err.msg);
+		return;
+	}
 	full = result_json(d->result, RESULT_SEVERITY_ALL);
 	o = json_pack("{s:o, s:I, s:I, s:b, s:i, s:I, s:O, s:o, s:O}",
-	    "untagged_resources", untagged_sorted(u->list, TOOL_MAX_LIST),
+	    "untagged_resources", untagged_sorted(u->list, TOOL_MAX_LIST,
+	    u->costs),
 	    "untagged_count", (json_int_t)json_array_size(u->list),
 	    "scanned_resources", (json_int_t)u->scanned,
 	    "truncated", json_array_size(u->list) > TOOL_MAX_LIST,
@@ -241,6 +317,13 @@ untagged_done(struct tool_call *c, const struct tool_scan_done *d)
 	    "scan_timestamp", json_object_get(full, "scan_timestamp"),
 	    "accounts", untagged_accounts(d->result),
 	    "data_quality", json_object_get(full, "data_quality"));
+	if (u->costs) {
+		json_object_set_new(o, "untagged_cost", d->cost != NULL ?
+		    json_real((double)cost_sum / 100.0) : json_null());
+		if (json_object_get(full, "cost_attribution") != NULL)
+			json_object_set(o, "cost_attribution",
+			    json_object_get(full, "cost_attribution"));
+	}
 	json_decref(full);
 	tool_done(c, o);
 }
@@ -249,7 +332,7 @@ static void
 untagged_handler(struct tool_call *c)
 {
 	const json_t *args = tool_args(c);
-	const json_t *ids = json_object_get(args, "account_ids");
+	const json_t *ids = json_object_get(args, "account_ids"), *min;
 	struct policy_errors perr = { NULL, 0 };
 	struct scan_request req;
 	struct untagged *u;
@@ -265,6 +348,12 @@ untagged_handler(struct tool_call *c)
 	u = xcalloc(1, sizeof(*u));
 	u->list = json_array();
 	u->seen = json_object();
+	u->min_cents = -1;
+	if ((min = json_object_get(args, "min_cost_threshold")) != NULL)
+		u->min_cents = (long long)(json_number_value(min) * 100.0 +
+		    0.5);
+	u->costs = json_is_true(json_object_get(args, "include_costs")) ||
+	    min != NULL;
 	tool_set_state(c, u, untagged_free);
 	if (policy_load(tool_config(c)->policy_path, &u->policy, &perr) == -1) {
 		tool_fail(c, "POLICY_PATH=%s: %s; tagwarden policy check %s lists "
@@ -277,6 +366,7 @@ untagged_handler(struct tool_call *c)
 	policy_errors_free(&perr);
 	memset(&req, 0, sizeof(req));
 	req.store = 1;		/* the resources are read back from it */
+	req.no_cost = !u->costs;	/* Cost Explorer is paid per request */
 	req.account_ids = tool_strings(ids, &req.naccount_ids);
 	req.regions = tool_strings(json_object_get(args, "regions"),
 	    &req.nregions);
@@ -293,8 +383,9 @@ const struct tool tool_find_untagged_resources = {
 	"find_untagged_resources",
 	"Find untagged resources",
 	"Scan and list resources that have none of the tags the policy "
-	"requires for their type, or no tags at all, oldest first with age in "
-	"days (at most 100 listed; untagged_count is the full count).",
+	"requires for their type, or no tags at all, oldest first (at most "
+	"100; untagged_count is the full count); include_costs adds Cost "
+	"Explorer costs, most expensive first.",
 	untagged_input,
 	untagged_output,
 	untagged_handler,

@@ -38,6 +38,7 @@ static const struct tool *const tool_table[] = {
 	&tool_validate_resource_tags,
 	&tool_get_tagging_policy,
 	&tool_get_violation_history,
+	&tool_get_cost_attribution_gap,
 };
 
 const char *const tool_resource_types[] = {
@@ -259,7 +260,8 @@ tool_done(struct tool_call *c, json_t *structured)
 	json_t *result = json_object();
 	char *text;
 
-	if ((text = json_dumps(structured, JSON_COMPACT)) == NULL)
+	if ((text = json_dumps(structured, JSON_COMPACT |
+	    RESULT_JSON_REALS)) == NULL)
 		fatalx("%s: cannot encode the result of %s", __func__,
 		    c->tool->name);
 	json_object_set_new(result, "content", json_pack("[{s:s, s:s}]",
@@ -533,6 +535,7 @@ tool_scan_finished(struct scan *scan, enum scan_outcome outcome,
 	d.error = error;
 	d.result = res;
 	d.scan_id = scan_history_id(scan);
+	d.cost = scan_cost_run(scan);
 	d.arg = ts->arg;
 	ts->finished = 1;
 	/* The callback may end the call, which frees ts: touch it no more. */

@@ -16,6 +16,7 @@
 #include "scan.h"
 
 struct config;
+struct cost_run;
 struct errbuf;
 struct event_base;
 struct mcp;
@@ -58,6 +59,7 @@ extern const struct tool tool_find_untagged_resources;
 extern const struct tool tool_validate_resource_tags;
 extern const struct tool tool_get_tagging_policy;
 extern const struct tool tool_get_violation_history;
+extern const struct tool tool_get_cost_attribution_gap;
 
 /* store: the history (borrowed, required); worker_path is copied. */
 struct tools *tools_new(struct event_base *, const struct config *,
@@ -120,6 +122,7 @@ struct tool_scan_done {
 	const char		*error;
 	const struct result	*result;
 	int64_t			 scan_id;	/* 0: not recorded */
+	const struct cost_run	*cost;		/* NULL: no cost phase */
 	void			*arg;
 };
 

@@ -127,6 +127,9 @@ def check_worst(t, exp):
 
 def body(t):
     found = {os.path.basename(f) for f in glob.glob(q("*.sql"))}
+    # The cost-*.sql queries are run against hand-worked rows by
+    # tests/unit/test-costdb.c (test_costdb_queries_with_shell).
+    found = {f for f in found if not f.startswith("cost-")}
     check(found == KNOWN, "sql/queries has %s; this test checks %s" % (
         sorted(found), sorted(KNOWN)))
     fx = lib.load_json(lib.DEMO)

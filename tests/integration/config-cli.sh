@@ -72,6 +72,9 @@ POLICY_PATH=policies/tagging_policy.json (source: default)
 HISTORY_DB_PATH=$tmp/home/.local/state/tagwarden/history.db (source: default)
 ALLOWED_REGIONS="" (source: default)
 CACHE_TTL_SECONDS=3600 (source: default)
+COST_EXPLORER_ENABLED=true (source: default)
+COST_EXPLORER_ACCOUNT_ID=(unset) (source: default)
+COST_METRIC=UnblendedCost (source: default)
 LOG_LEVEL=INFO (source: default)
 AWS_DEFAULT_REGION=(unset) (source: default)
 AWS_PROFILE=(unset) (source: default)
@@ -253,7 +256,7 @@ fi
 
 tw -- help-config --markdown
 if [ "$rc" -eq 0 ] && [ "$(head -n1 "$tmp/out")" = "| Variable | Default | Allowed | Meaning |" ] &&
-    [ "$(grep -c '^| `' "$tmp/out")" -eq 32 ]; then
+    [ "$(grep -c '^| `' "$tmp/out")" -eq 35 ]; then
 	verdict ok "help-config --markdown"
 else
 	verdict fail "help-config --markdown"

@@ -195,8 +195,8 @@ test_store_migrates_empty(void **state)
 	snprintf(dir, sizeof(dir), "%s/state/tagwarden", f->dir);
 	assert_int_equal(stat(dir, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0700);
-	assert_int_equal(q_int(db, "PRAGMA user_version"), 1);
-	assert_int_equal(store_schema_version(), 1);
+	assert_int_equal(q_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(store_schema_version(), 2);
 	assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'table' AND name IN ('scans', 'account_results', "
 	    "'region_results', 'resources', 'violations')"), 5);
@@ -222,7 +222,7 @@ test_store_reopen_is_noop(void **state)
 	store_close(st);
 	/* A second migration would fail on CREATE TABLE scans. */
 	st = open_ok(f->path);
-	assert_int_equal(q_int(store_sqlite(st), "PRAGMA user_version"), 1);
+	assert_int_equal(q_int(store_sqlite(st), "PRAGMA user_version"), 2);
 	assert_int_equal(q_int(store_sqlite(st), "SELECT count(*) FROM scans"),
 	    1);
 	store_close(st);
@@ -242,7 +242,7 @@ test_store_newer_db_refused(void **state)
 	sqlite3_close(db);
 	assert_null(store_open(f->path, &err));
 	assert_non_null(strstr(err.msg, "schema version 7"));
-	assert_non_null(strstr(err.msg, "only up to version 1"));
+	assert_non_null(strstr(err.msg, "only up to version 2"));
 	assert_non_null(strstr(err.msg, "HISTORY_DB_PATH="));
 }
 

@@ -22,7 +22,7 @@
 static const char *const names[] = {
 	"check_tag_compliance", "find_untagged_resources",
 	"validate_resource_tags", "get_tagging_policy",
-	"get_violation_history",
+	"get_violation_history", "get_cost_attribution_gap",
 };
 #define NNAMES	(sizeof(names) / sizeof(names[0]))
 

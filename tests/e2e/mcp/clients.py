@@ -31,7 +31,7 @@ INSPECTOR = os.path.join(MCP_DIR, "node_modules", "@modelcontextprotocol",
                          "inspector", "cli", "build", "cli.js")
 TOOLS = ["check_tag_compliance", "find_untagged_resources",
          "validate_resource_tags", "get_tagging_policy",
-         "get_violation_history"]
+         "get_violation_history", "get_cost_attribution_gap"]
 
 
 def clients_ready():

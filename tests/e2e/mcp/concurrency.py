@@ -72,7 +72,7 @@ def case_concurrent_and_cancel():
     t0 = time.monotonic()
     check(s.request("ping", rid="ping-1", timeout=5)["result"] == {},
           "ping during a scan")
-    check(len(s.request("tools/list", timeout=5)["result"]["tools"]) == 5,
+    check(len(s.request("tools/list", timeout=5)["result"]["tools"]) == 6,
           "tools/list during a scan")
     s.tool_ok("get_tagging_policy", {}, timeout=5)
     fast = s.tool_ok("check_tag_compliance", {

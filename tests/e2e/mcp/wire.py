@@ -23,7 +23,7 @@ from mcplib import Failure, Server, check  # noqa: E402,F401
 MAX_LINE = 4 * 1024 * 1024      # mcp.h MCP_MAX_LINE, as docs/mcp.md says
 TOOLS = ["check_tag_compliance", "find_untagged_resources",
          "validate_resource_tags", "get_tagging_policy",
-         "get_violation_history"]
+         "get_violation_history", "get_cost_attribution_gap"]
 
 
 def start(multi=False, extra=None):
