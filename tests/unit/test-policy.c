@@ -241,6 +241,41 @@ test_policy_resource_types_are_distinct(void **state)
 	policy_free(p);
 }
 
+/*
+ * The cost phase's questions: the required keys with their severity, and
+ * whether a lone tag value would be rejected (as policy_evaluate decides).
+ */
+static void
+test_policy_value_rejected_by_rule(void **state)
+{
+	struct policy *p;
+	int is_error;
+
+	(void)state;
+	p = load_ok("{'required_tags':["
+	    "{'name':'Env','applies_to':['ec2:*'],"
+	    "'allowed_values':['prod','dev']},"
+	    "{'name':'Owner','applies_to':['ec2:*'],"
+	    "'validation_regex':'^[a-z]+@example\\\\.com$'},"
+	    "{'name':'Team','applies_to':['ec2:*'],'severity':'warning'}]}");
+	assert_int_equal(policy_required_count(p), 3);
+	assert_string_equal(policy_required_name(p, 0, &is_error), "Env");
+	assert_true(is_error);
+	assert_string_equal(policy_required_name(p, 2, &is_error), "Team");
+	assert_false(is_error);
+	assert_int_equal(policy_value_rejected(p, "Env", "prod"), 0);
+	/* Names and values compare without case by default. */
+	assert_int_equal(policy_value_rejected(p, "env", "PROD"), 0);
+	assert_int_equal(policy_value_rejected(p, "Env", "staging"), 1);
+	assert_int_equal(policy_value_rejected(p, "Env", ""), 1);
+	assert_int_equal(policy_value_rejected(p, "Owner", "ann@example.com"),
+	    0);
+	assert_int_equal(policy_value_rejected(p, "Owner", "ann@examplexcom"),
+	    1);
+	assert_int_equal(policy_value_rejected(p, "Nope", "x"), -1);
+	policy_free(p);
+}
+
 /* --- loading: every error path --- */
 
 static void
@@ -1076,6 +1111,7 @@ main(void)
 		cmocka_unit_test(test_policy_invalid_utf8_value),
 		cmocka_unit_test(test_policy_value_stays_out_of_message),
 		cmocka_unit_test(test_policy_names_of_enums),
+		cmocka_unit_test(test_policy_value_rejected_by_rule),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

@@ -564,6 +564,59 @@ test_result_fields_multi(void **state)
 	result_free(res);
 }
 
+/*
+ * The cost phase's answer: the scan's gap is the sum of the accounts' cents
+ * (12.34 + 0.66 = 13.00), an account without one is null and makes
+ * cost_data_collected false; no block at all says why.
+ */
+static void
+test_result_cost_gap(void **state)
+{
+	struct result *res = result_new(1, 0);
+	struct result_account *a = result_add_account(res, ACCT_A);
+	struct result_account *b = result_add_account(res, ACCT_B);
+	struct result_account *c = result_add_account(res, "333333333333");
+	json_t *o, *bd, *dq;
+
+	(void)state;
+	add(a, "arn:aws:ec2:us-east-1:a/i-1", 1, 0, 1, 0);
+	add(b, "arn:aws:ec2:us-east-1:b/i-1", 1, 1, 0, 0);
+	result_finish_account(a, RESULT_OK, NULL, NULL, 1);
+	result_finish_account(b, RESULT_OK, NULL, NULL, 1);
+	result_finish_account(c, RESULT_OK, NULL, NULL, 1);
+	o = result_json(res, RESULT_SEVERITY_ALL);
+	assert_true(json_is_null(json_object_get(o, "cost_attribution_gap")));
+	assert_true(has_note(o, "cost data not collected (not asked for)"));
+	json_decref(o);
+	result_set_account_cost(a, 1234);
+	result_set_account_cost(b, 66);
+	result_set_cost(res, json_pack("{s:i}", "ce_requests", 3), NULL);
+	o = result_json(res, RESULT_SEVERITY_ALL);
+	assert_true(jreal(o, "cost_attribution_gap") == 13.0);
+	bd = json_object_get(o, "account_breakdown");
+	assert_true(jreal(json_object_get(bd, ACCT_A),
+	    "cost_attribution_gap") == 12.34);
+	assert_true(json_is_null(json_object_get(json_object_get(bd,
+	    "333333333333"), "cost_attribution_gap")));
+	assert_int_equal(jint(json_object_get(o, "cost_attribution"),
+	    "ce_requests"), 3);
+	dq = json_object_get(o, "data_quality");
+	assert_true(json_is_false(json_object_get(dq, "cost_data_collected")));
+	assert_false(has_note(o, "cost data not collected"));
+	json_decref(o);
+	result_set_account_cost(c, 0);
+	o = result_json(res, RESULT_SEVERITY_ALL);
+	dq = json_object_get(o, "data_quality");
+	assert_true(json_is_true(json_object_get(dq, "cost_data_collected")));
+	json_decref(o);
+	result_set_cost(res, NULL, "COST_EXPLORER_ENABLED=false");
+	o = result_json(res, RESULT_SEVERITY_ALL);
+	assert_true(has_note(o, "(COST_EXPLORER_ENABLED=false)"));
+	assert_null(json_object_get(o, "cost_attribution"));
+	json_decref(o);
+	result_free(res);
+}
+
 static void
 test_result_duplicate_arn_ignored(void **state)
 {
@@ -646,6 +699,7 @@ main(void)
 		cmocka_unit_test(test_result_data_quality_clean_and_cached),
 		cmocka_unit_test(test_result_fields_single),
 		cmocka_unit_test(test_result_fields_multi),
+		cmocka_unit_test(test_result_cost_gap),
 		cmocka_unit_test(test_result_duplicate_arn_ignored),
 		cmocka_unit_test(test_result_invalid_resource_rejected),
 		cmocka_unit_test(test_result_account_order),
