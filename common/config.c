@@ -566,6 +566,13 @@ config_load(struct config *cfg, const char *(*getenv_fn)(const char *),
 	return ld.nerrors > 0 ? -1 : 0;
 }
 
+static int
+row_owns_memory(const struct config_row *row)
+{
+	return row->type == CONFIG_TYPE_TEXT ||
+	    row->type == CONFIG_TYPE_ACCOUNTS || row->type == CONFIG_TYPE_REGIONS;
+}
+
 void
 config_free(struct config *cfg)
 {
@@ -577,13 +584,9 @@ config_free(struct config *cfg)
 		for (i = 0; i < config_nrows; i++)
 			free(cfg->entries[i].shown);
 	free(cfg->entries);
-	free(cfg->account_ids);
-	free(cfg->assume_role_name);
-	free(cfg->assume_role_arn_template);
-	free(cfg->assume_role_external_id);
-	free(cfg->aws_region);
-	free(cfg->policy_path);
-	free(cfg->history_db_path);
-	free(cfg->allowed_regions);
+	/* Text and list fields own their memory: one rule for every row. */
+	for (i = 0; i < config_nrows; i++)
+		if (config_rows[i].field != 0 && row_owns_memory(&config_rows[i]))
+			free(*CONFIG_FIELD(cfg, &config_rows[i], void *));
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -192,7 +192,7 @@ gap_done(struct tool_call *c, const struct tool_scan_done *d)
 		json_decref(full);
 		return;
 	}
-	o = json_pack("{s:O, s:s, s:o, s:O, s:O, s:O, s:O, s:O, s:O, s:O, "
+	o = json_pack("{s:O, s:s, s:o, s:O, s:O, s:O, s:O, s:O, s:o, s:O, "
 	    "s:O}", "total_gap", json_object_get(full, "cost_attribution_gap"),
 	    "group_by", group_by, "groups", groups_json(json_object_get(cost,
 	    "accounts"), group_by), "period", json_object_get(cost, "period"),
