@@ -10,10 +10,13 @@
  *   a region that is not opted in, or that the account is not offered, is
  *   skipped with the reason. A refused DescribeRegions fails the account.
  * - A failed call fails its region (REGION_DONE failed, with the AWS code),
- *   not the account. A failed account-wide S3 call (ListBuckets, locating a
- *   bucket) leaves every region's bucket list unknown, so every region
- *   still scanning fails with it. When every scanned region failed there is
- *   nothing to report and the account fails with the first region's error.
+ *   not the account; only a refused GetResources, whose handler takes its
+ *   own errors, leaves the region scanned with the tags that listing alone
+ *   gives unknown (svc-tagging.c). A failed account-wide S3 call
+ *   (ListBuckets, locating a bucket) leaves every region's bucket list
+ *   unknown, so every region still scanning fails with it. When every
+ *   scanned region failed there is nothing to report and the account fails
+ *   with the first region's error.
  * - A region's resources are held until all of its calls (and the
  *   account-wide S3 listing) are done, since a resource can come from
  *   several calls; then they are evaluated, streamed and freed.
@@ -398,6 +401,14 @@ collect_call_error(const struct collect_call *call, struct errbuf *err)
 {
 	if (http_call_error(call->http, err) == 0)
 		err_set(err, "no error");
+}
+
+int
+collect_call_failed(const struct collect_call *call)
+{
+	struct errbuf err;
+
+	return http_call_error(call->http, &err) == -1;
 }
 
 /* --- regions --- */

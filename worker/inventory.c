@@ -10,9 +10,12 @@
  *   when only the Tagging API shows it although an enumerator lists its
  *   type: the Tagging API lags behind deletions, the enumerator does not.
  * - Tags come from the enumerator's read when it succeeded, else from the
- *   Tagging API; when neither read them the tags are unknown (tags null,
- *   tags_error set): such a resource is reported but neither counted nor
- *   compliant, and has no violations.
+ *   Tagging API. A resource neither read has no tags when the region's
+ *   Tagging API listing was read to the end (it shows every resource that
+ *   has or had tags, so Lambda functions and S3 buckets get their tags
+ *   from it alone); otherwise its tags are unknown (tags null, tags_error
+ *   set): such a resource is reported but neither counted nor compliant,
+ *   and has no violations.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,7 +62,12 @@ struct inventory {
 	size_t				  cap;
 	struct inventory_resource	**slots; /* hash by ARN */
 	size_t				  nslots; /* a power of two */
+	int				  listed; /* Tagging API read to the end */
+	char				 *listing_error; /* its refusal */
 };
+
+/* The tags of a resource absent from a complete Tagging API listing. */
+static const struct inventory_tags inventory_no_tags = { NULL, 0, 1 };
 
 struct inventory *
 inventory_new(void)
@@ -106,6 +114,7 @@ inventory_free(struct inventory *inv)
 		inventory_resource_free(inv->v[i]);
 	free(inv->v);
 	free(inv->slots);
+	free(inv->listing_error);
 	free(inv);
 }
 
@@ -294,6 +303,14 @@ inventory_tags_failed(struct inventory_resource *r, const char *why)
 	r->tags_error = xstrdup(why);
 }
 
+void
+inventory_tagging_listed(struct inventory *inv, const char *why)
+{
+	free(inv->listing_error);
+	inv->listing_error = why != NULL ? xstrdup(why) : NULL;
+	inv->listed = why == NULL;
+}
+
 /* --- evaluation and batches --- */
 
 static int
@@ -307,13 +324,28 @@ inventory_keep(const struct inventory_resource *r,
 }
 
 static const struct inventory_tags *
-inventory_pick_tags(const struct inventory_resource *r)
+inventory_pick_tags(const struct inventory *inv,
+    const struct inventory_resource *r)
 {
 	if (r->tags[INVENTORY_ENUMERATOR].read)
 		return &r->tags[INVENTORY_ENUMERATOR];
 	if (r->tags[INVENTORY_TAGGING].read)
 		return &r->tags[INVENTORY_TAGGING];
+	if (inv->listed)
+		return &inventory_no_tags;
 	return NULL;
+}
+
+/* Why the tags are unknown: the resource's own failed read comes first. */
+static const char *
+inventory_tags_why(const struct inventory *inv,
+    const struct inventory_resource *r)
+{
+	if (r->tags_error != NULL)
+		return r->tags_error;
+	if (inv->listing_error != NULL)
+		return inv->listing_error;
+	return "tags were not read";
 }
 
 static json_t *
@@ -395,11 +427,11 @@ inventory_count_verdict(struct inventory_totals *tot, enum policy_verdict v,
 }
 
 static json_t *
-inventory_resource_json(const struct inventory_resource *r,
-    const struct inventory_emit *e, struct inventory_totals *tot,
-    struct errbuf *err)
+inventory_resource_json(const struct inventory *inv,
+    const struct inventory_resource *r, const struct inventory_emit *e,
+    struct inventory_totals *tot, struct errbuf *err)
 {
-	const struct inventory_tags *t = inventory_pick_tags(r);
+	const struct inventory_tags *t = inventory_pick_tags(inv, r);
 	struct policy_violations pv;
 	enum policy_verdict v;
 	json_t *tags = NULL, *viol, *o;
@@ -412,8 +444,7 @@ inventory_resource_json(const struct inventory_resource *r,
 	    "s:b, s:o*}", "resource_arn", r->arn, "resource_id", r->id,
 	    "resource_type", r->type, "region", e->region,
 	    "tags", t != NULL ? tags : json_null(),
-	    "tags_error", t != NULL ? NULL : r->tags_error != NULL ?
-	    r->tags_error : "tags were not read",
+	    "tags_error", t != NULL ? NULL : inventory_tags_why(inv, r),
 	    "created_at", r->created, "state", r->state,
 	    "in_scope", v != POLICY_OUT_OF_SCOPE,
 	    "compliant", t != NULL && v == POLICY_COMPLIANT,
@@ -490,8 +521,8 @@ inventory_emit(struct inventory *inv, const struct inventory_emit *e,
 		r = inv->v[i];
 		inv->v[i] = NULL;
 		if (inventory_keep(r, e)) {
-			if ((o = inventory_resource_json(r, e, tot, err)) ==
-			    NULL)
+			if ((o = inventory_resource_json(inv, r, e, tot,
+			    err)) == NULL)
 				rc = -1;
 			else
 				rc = inventory_add_batch(&b, o, e, r->arn, err);

@@ -67,6 +67,14 @@ int	inventory_tag(struct inventory_resource *, enum inventory_source,
 	    const char *key, const char *value, struct errbuf *);
 /* The enumerator's tag read failed (why: "AccessDenied: ..."). */
 void	inventory_tags_failed(struct inventory_resource *, const char *why);
+/*
+ * The region's Tagging API listing ended. why NULL: it was read to the end,
+ * and since it shows every resource of the job's types that has or had
+ * tags, a resource no source read tags for has none. why set (an AWS
+ * refusal, "AccessDeniedException: ..."): such a resource's tags are
+ * unknown, with why as the reason. Until this is called they are unknown.
+ */
+void	inventory_tagging_listed(struct inventory *, const char *why);
 
 /*
  * What a region reports. sent: resources in RESOURCE_BATCH frames;

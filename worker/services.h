@@ -110,6 +110,8 @@ const char *collect_call_key(const struct collect_call *);
 const char *collect_call_key2(const struct collect_call *);
 /* The AWS error sentence of a failed call, as http_call_error gives it. */
 void	collect_call_error(const struct collect_call *, struct errbuf *);
+/* 1 when the call got no 2xx answer or its transfer broke. */
+int	collect_call_failed(const struct collect_call *);
 
 /* The job. */
 const char *collect_account_id(const struct collect *);

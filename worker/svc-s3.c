@@ -1,16 +1,13 @@
 /*
  * S3 (REST-XML, path-style): the account's buckets, listed once from the
  * home region (ListBuckets, every page), each placed in its own region
- * (BucketRegion when the listing gives it, else GetBucketLocation) and its
- * tags read there (GetBucketTagging). Buckets outside the scanned regions
- * are left alone.
+ * (BucketRegion when the listing gives it, else GetBucketLocation).
+ * Buckets outside the scanned regions are left alone.
  *
- * A tag read AWS refuses (AccessDenied, or any other error answer) leaves
- * that bucket's tags unknown with "<code>: <message>"; NoSuchTagSet means
- * no tags, NoSuchBucket that the bucket went away. Only a transfer that
- * never got an answer fails the region.
+ * Their tags are not read here: GetResources in the bucket's region shows
+ * them (svc-tagging.c), and a bucket it does not show has no tags, so one
+ * GetBucketTagging per bucket would only repeat what that listing says.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,8 +24,6 @@
 static int	s3_list_done(struct collect *, struct collect_call *,
 		    const struct http_response *, struct errbuf *);
 static int	s3_location_done(struct collect *, struct collect_call *,
-		    const struct http_response *, struct errbuf *);
-static int	s3_tagging_done(struct collect *, struct collect_call *,
 		    const struct http_response *, struct errbuf *);
 
 static void
@@ -57,39 +52,25 @@ s3_path(const char *bucket)
 	return path;
 }
 
-static int
-s3_bucket(struct collect_region *r, const char *name,
-    struct inventory_resource **res, struct errbuf *err)
-{
-	char *arn;
-	int rc;
-
-	arn = xprintf("arn:aws:s3:::%s", name);
-	rc = inventory_get(collect_region_inventory(r), INVENTORY_ENUMERATOR,
-	    "s3:bucket", arn, name, res, err);
-	free(arn);
-	return rc;
-}
-
-/* The bucket lives in region: record it there and read its tags there. */
+/* The bucket lives in region: record it there. */
 static int
 s3_place(struct collect *c, const char *name, const char *region,
     const char *created, struct errbuf *err)
 {
 	struct collect_region *r = collect_region_find(c, region);
 	struct inventory_resource *res;
-	char *path;
+	char *arn;
+	int rc;
 
 	if (r == NULL)
 		return 0;
-	if (s3_bucket(r, name, &res, err) == -1 ||
-	    inventory_set_created(res, created, err) == -1)
+	arn = xprintf("arn:aws:s3:::%s", name);
+	rc = inventory_get(collect_region_inventory(r), INVENTORY_ENUMERATOR,
+	    "s3:bucket", arn, name, &res, err);
+	free(arn);
+	if (rc == -1)
 		return -1;
-	path = s3_path(name);
-	collect_get(c, r, "s3", "GetBucketTagging", path, "tagging",
-	    COLLECT_OWN_ERRORS, s3_tagging_done, name, NULL);
-	free(path);
-	return 0;
+	return inventory_set_created(res, created, err);
 }
 
 static int
@@ -166,40 +147,6 @@ s3_location_done(struct collect *c, struct collect_call *call,
 		    collect_call_key2(call), err);
 	awsxml_free(root);
 	return rc;
-}
-
-static int
-s3_tagging_done(struct collect *c, struct collect_call *call,
-    const struct http_response *resp, struct errbuf *err)
-{
-	struct inventory_resource *res;
-	struct awsxml_node *root;
-	char why[1024];
-	int rc;
-
-	(void)c;
-	if (s3_bucket(collect_call_region(call), collect_call_key(call), &res,
-	    err) == -1)
-		return -1;
-	if (resp->status >= 200 && resp->status < 300) {
-		if ((root = collect_parse_xml(resp, "Tagging", err)) == NULL)
-			return -1;
-		rc = collect_xml_tags(res, awsxml_find(root, "TagSet"), "Tag",
-		    "Key", "Value", err);
-		awsxml_free(root);
-		return rc;
-	}
-	if (strcmp(resp->error_code, "NoSuchTagSet") == 0)
-		inventory_tags_read(res, INVENTORY_ENUMERATOR);
-	else if (strcmp(resp->error_code, "NoSuchBucket") == 0)
-		inventory_set_gone(res);
-	else if (resp->status >= 300 && resp->error_code[0] != '\0') {
-		snprintf(why, sizeof(why), "%s: %s", resp->error_code,
-		    resp->error_message);
-		inventory_tags_failed(res, why);
-	} else
-		return COLLECT_DEFAULT;
-	return 0;
 }
 
 int

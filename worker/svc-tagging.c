@@ -1,8 +1,17 @@
 /*
  * Resource Groups Tagging API (JSON 1.1): GetResources in each region for
  * the job's types, 100 per page, following PaginationToken to the end
- * (pages may be short or empty and still carry a token). It sees only
- * resources that were ever tagged; the enumerators add the rest.
+ * (pages may be short or empty and still carry a token). It shows only
+ * resources that have or had tags (S3 buckets in their own region), so
+ * once it is read to the end a resource it did not show has no tags: the
+ * only source of tags for Lambda functions and S3 buckets, which saves one
+ * ListTags or GetBucketTagging call per resource. The enumerators find
+ * the never-tagged resources.
+ *
+ * A refusal (an AWS error answer, after retries) leaves those tags unknown
+ * with the AWS error as the reason and the region scanned; it fails the
+ * region only when the job wants a type no enumerator lists, since such
+ * resources would be missing. A broken answer fails the region.
  */
 #include <stdio.h>
 #include <string.h>
@@ -59,8 +68,8 @@ tagging_page(struct collect *c, struct collect_region *r, const char *token,
 	    "PaginationToken", token);
 	if (body == NULL)
 		return err_set(err, "cannot build a GetResources request");
-	collect_json(c, r, "tagging", "GetResources", body, 0, tagging_done,
-	    token, NULL);
+	collect_json(c, r, "tagging", "GetResources", body, COLLECT_OWN_ERRORS,
+	    tagging_done, token, NULL);
 	return 0;
 }
 
@@ -86,6 +95,39 @@ tagging_mapping(struct collect *c, struct inventory *inv, const json_t *m,
 	    "Tags"), "Key", "Value", err);
 }
 
+/* 1 when every type of the job has an enumerator. */
+static int
+tagging_all_enumerated(struct collect *c)
+{
+	const char *const *types;
+	size_t i, n = collect_types(c, &types);
+
+	for (i = 0; i < n; i++)
+		if (!services_enumerated(types[i]))
+			return 0;
+	return 1;
+}
+
+static int
+tagging_refused(struct collect *c, struct collect_call *call,
+    const struct http_response *resp)
+{
+	struct collect_region *r = collect_call_region(call);
+	char why[1024];
+
+	/* No answer at all, or a type only this listing finds: fail. */
+	if (resp->status < 300 || resp->error_code[0] == '\0' ||
+	    !tagging_all_enumerated(c))
+		return COLLECT_DEFAULT;
+	snprintf(why, sizeof(why), "%s: %s", resp->error_code,
+	    resp->error_message);
+	inventory_tagging_listed(collect_region_inventory(r), why);
+	collect_log(c, "WARNING", "region %s: tagging GetResources refused, "
+	    "so the tags of Lambda functions and S3 buckets there are "
+	    "unknown: %s", collect_region_name(r), why);
+	return 0;
+}
+
 static int
 tagging_done(struct collect *c, struct collect_call *call,
     const struct http_response *resp, struct errbuf *err)
@@ -96,6 +138,8 @@ tagging_done(struct collect *c, struct collect_call *call,
 	size_t i;
 	int rc = 0;
 
+	if (collect_call_failed(call))
+		return tagging_refused(c, call, resp);
 	if ((doc = collect_parse_json(resp, err)) == NULL)
 		return -1;
 	if ((list = awsjson_array(doc, "ResourceTagMappingList")) == NULL)
@@ -108,6 +152,8 @@ tagging_done(struct collect *c, struct collect_call *call,
 	if (rc == 0 && (rc = collect_next_token("GetResources",
 	    collect_call_key(call), token, err)) == 1)
 		rc = tagging_page(c, r, token, err);
+	else if (rc == 0)
+		inventory_tagging_listed(collect_region_inventory(r), NULL);
 	json_decref(doc);
 	return rc;
 }

@@ -15,13 +15,16 @@ opening comments of worker/collect.c, inventory.c, services.c):
   terminated instances, deleted volumes and INACTIVE clusters are not.
   Types no collector enumerates are seen through the Tagging API only,
   which shows only resources that were ever tagged.
-- Tags are the fixture's; a bucket whose GetBucketTagging is refused keeps
-  the Tagging API's tags when it was ever tagged, else its tags are unknown.
-  Unknown tags: reported, not counted, no violations.
+- Tags are the fixture's. The EC2, RDS and ECS listings carry them; Lambda
+  functions and S3 buckets get theirs from GetResources in their region,
+  which shows every resource that has or had tags, so one it does not show
+  has none. GetResources refused (access denied) leaves those tags unknown
+  and the region scanned, unless the job wants a type no enumerator lists:
+  then the region fails. Unknown tags: reported, not counted, no
+  violations.
 - A region fails when a call the scan makes there is refused or answered
-  with a broken body (a refused tag read only makes tags unknown); a
-  refused DescribeRegions, or every scanned region failing, fails the
-  account.
+  with a broken body (except the refused GetResources above); a refused
+  DescribeRegions, or every scanned region failing, fails the account.
 
 Usage: oracle.py --fixture F --policy P --account ID [--home-region R]
        [--regions r1,r2] [--types t1,t2]    prints the expected result as JSON.
@@ -42,21 +45,27 @@ STANDARD_REGIONS = [
 ]
 
 # Per type: the listing calls (service, operation) made in each region, the
-# per-resource tag read (refusal = tags unknown), and the gone state.
+# per-resource tag read (none any more: kept for readers of this table),
+# whether its tags come from GetResources alone, and the gone state.
 ENUMERATED = {
     "ec2:instance": {"calls": [("ec2", "DescribeInstances")],
-                     "tag_read": None, "gone": "terminated"},
+                     "tag_read": None, "tags_from_tagging": False,
+                     "gone": "terminated"},
     "ec2:volume": {"calls": [("ec2", "DescribeVolumes")],
-                   "tag_read": None, "gone": "deleted"},
-    "s3:bucket": {"calls": [], "tag_read": ("s3", "GetBucketTagging"),
+                   "tag_read": None, "tags_from_tagging": False,
+                   "gone": "deleted"},
+    "s3:bucket": {"calls": [], "tag_read": None, "tags_from_tagging": True,
                   "gone": None},
     "rds:db": {"calls": [("rds", "DescribeDBInstances")],
-               "tag_read": None, "gone": None},
+               "tag_read": None, "tags_from_tagging": False, "gone": None},
     "lambda:function": {"calls": [("lambda", "ListFunctions")],
-                        "tag_read": ("lambda", "ListTags"), "gone": None},
+                        "tag_read": None, "tags_from_tagging": True,
+                        "gone": None},
     "ecs:cluster": {"calls": [("ecs", "ListClusters")],
-                    "tag_read": None, "gone": "INACTIVE"},
+                    "tag_read": None, "tags_from_tagging": False,
+                    "gone": "INACTIVE"},
 }
+TAGGING = ("tagging", "GetResources")
 
 # The error code each protocol family answers a refusal with.
 DENIED_CODE = {"ec2": "UnauthorizedOperation", "tagging":
@@ -207,11 +216,6 @@ class Faults:
                 raise Unsupported("expired_token without count 1")
             if kind == "hang":
                 raise Unsupported("hang")
-            tag_reads = [i["tag_read"] for i in ENUMERATED.values()]
-            if kind in FAILING_KINDS and kind != "access_denied" and any(
-                    f.get("operation") == op for _, op in filter(
-                        None, tag_reads)):
-                raise Unsupported("%s on a tag read" % kind)
 
     def failing(self, region, service, op):
         """The first failing rule matching the call, as the emulator does."""
@@ -226,9 +230,19 @@ class Faults:
         return None
 
 
+def tagging_refused(faults, region, types):
+    """The access_denied rule on GetResources that leaves the region
+    scanned (every type of the job enumerated), else None."""
+    f = faults.failing(region, *TAGGING)
+    if f is None or f["kind"] != "access_denied" or \
+            any(t not in ENUMERATED for t in types):
+        return None
+    return f
+
+
 def region_failure(faults, region, types, fixture_res):
     """(code, why) of the first listing call that fails, else None."""
-    calls = [("tagging", "GetResources")]
+    calls = [] if tagging_refused(faults, region, types) else [TAGGING]
     for t in types:
         if t in ENUMERATED:
             calls += ENUMERATED[t]["calls"]
@@ -258,15 +272,14 @@ def expected_resources(policy, faults, account, region, types, fixture_res):
                 state == info["gone"]:
             continue
         tags = tags_of(r)
-        known = True
-        if info is not None and info["tag_read"] is not None:
-            f = faults.failing(region, *info["tag_read"])
-            if f is not None and f["kind"] == "access_denied" and not ever:
-                known = False
+        known = not (info is not None and info["tags_from_tagging"] and
+                     tagging_refused(faults, region, types) is not None)
         in_scope, compliant, viol = policy.evaluate(rtype, tags)
         out.append({
             "arn": arn_of(account, region, r), "type": rtype,
             "tags_known": known,
+            "tags": tags if known else None,
+            "tags_error_code": None if known else DENIED_CODE["tagging"],
             "in_scope": policy.in_scope(rtype),
             "compliant": known and compliant,
             "counted": known and in_scope,

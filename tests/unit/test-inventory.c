@@ -3,11 +3,11 @@
  * choice of tags, dropping gone and stale resources, the counts, and the
  * batches bounded by count and bytes.
  *
- * The policy below requires Owner (any value) and Env (prod or dev) on
- * ec2:instance only; expected verdicts follow docs/policy.md by hand: a
- * missing key is missing_required_tag, a value outside allowed_values is
- * invalid_value, keys compare ignoring ASCII case (case_sensitivity
- * defaults to false).
+ * The policy below requires Owner (any value) on ec2:instance and
+ * lambda:function and Env (prod or dev) on ec2:instance only; expected
+ * verdicts follow docs/policy.md by hand: a missing key is
+ * missing_required_tag, a value outside allowed_values is invalid_value,
+ * keys compare ignoring ASCII case (case_sensitivity defaults to false).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +26,8 @@
 
 static const char policy_text[] =
     "{\"required_tags\": ["
-    " {\"name\": \"Owner\", \"applies_to\": [\"ec2:instance\"]},"
+    " {\"name\": \"Owner\", \"applies_to\": [\"ec2:instance\","
+    "  \"lambda:function\"]},"
     " {\"name\": \"Env\", \"allowed_values\": [\"prod\", \"dev\"],"
     "  \"applies_to\": [\"ec2:instance\"]}]}";
 
@@ -226,6 +227,102 @@ test_inventory_unknown_tags(void **state)
 	assert_int_equal(f->tot.violations, 0);
 }
 
+/* A Lambda function as the two sources see it, by name. */
+static struct inventory_resource *
+function(struct fixture *f, enum inventory_source src, const char *name)
+{
+	char arn[128];
+
+	snprintf(arn, sizeof(arn),
+	    "arn:aws:lambda:eu-west-1:111122223333:function:%s", name);
+	return add(f, src, "lambda:function", arn, name);
+}
+
+static const char *
+owner_of(json_t *o)
+{
+	return json_string_value(json_object_get(json_object_get(o, "tags"),
+	    "Owner"));
+}
+
+/*
+ * The Tagging API listing was read to the end: a function it did not show
+ * has no tags ({}, so Owner is missing), even one whose own read failed;
+ * one it showed has the tags it showed.
+ */
+static void
+test_inventory_listed_means_untagged(void **state)
+{
+	struct fixture *f = *state;
+	struct inventory_resource *r;
+	json_t *o, *v;
+
+	function(f, INVENTORY_ENUMERATOR, "never-tagged");
+	r = function(f, INVENTORY_ENUMERATOR, "tagged");
+	r = function(f, INVENTORY_TAGGING, "tagged");
+	tag(r, INVENTORY_TAGGING, "Owner", "ann@example.com");
+	inventory_tags_read(r, INVENTORY_TAGGING);
+	r = function(f, INVENTORY_ENUMERATOR, "read-failed");
+	inventory_tags_failed(r, "AccessDenied: no");
+	inventory_tagging_listed(f->inv, NULL);
+	emit(f);
+	assert_int_equal(json_array_size(f->sink.resources), 3);
+	o = sent(f, 0);
+	assert_true(json_is_object(json_object_get(o, "tags")));
+	assert_int_equal(json_object_size(json_object_get(o, "tags")), 0);
+	assert_true(json_is_null(json_object_get(o, "tags_error")));
+	assert_true(json_is_false(json_object_get(o, "compliant")));
+	v = json_object_get(o, "violations");
+	assert_int_equal(json_array_size(v), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(v, 0), "violation_type")), "missing_required_tag");
+	assert_string_equal(owner_of(sent(f, 1)), "ann@example.com");
+	assert_true(json_is_true(json_object_get(sent(f, 1), "compliant")));
+	assert_int_equal(json_object_size(json_object_get(sent(f, 2),
+	    "tags")), 0);
+	assert_int_equal(f->tot.counted, 3);
+	assert_int_equal(f->tot.compliant, 1);
+	assert_int_equal(f->tot.violations, 2);
+}
+
+/*
+ * The listing was refused after a first page: what that page showed
+ * stands; the rest are unknown with the refusal as the reason, unless
+ * their own read failed, whose reason comes first.
+ */
+static void
+test_inventory_listing_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct inventory_resource *r;
+	const char *why = "AccessDeniedException: not authorized to perform: "
+	    "tag:GetResources";
+	json_t *o;
+
+	r = function(f, INVENTORY_TAGGING, "on-page-one");
+	tag(r, INVENTORY_TAGGING, "Owner", "bo@example.com");
+	inventory_tags_read(r, INVENTORY_TAGGING);
+	function(f, INVENTORY_ENUMERATOR, "on-page-one");
+	function(f, INVENTORY_ENUMERATOR, "unseen");
+	r = function(f, INVENTORY_ENUMERATOR, "read-failed");
+	inventory_tags_failed(r, "DescribeClusters: ACCESS_DENIED");
+	inventory_tagging_listed(f->inv, why);
+	emit(f);
+	assert_int_equal(json_array_size(f->sink.resources), 3);
+	assert_string_equal(owner_of(sent(f, 0)), "bo@example.com");
+	o = sent(f, 1);
+	assert_true(json_is_null(json_object_get(o, "tags")));
+	assert_string_equal(json_string_value(json_object_get(o, "tags_error")),
+	    why);
+	assert_true(json_is_true(json_object_get(o, "in_scope")));
+	assert_int_equal(json_array_size(json_object_get(o, "violations")), 0);
+	assert_string_equal(json_string_value(json_object_get(sent(f, 2),
+	    "tags_error")), "DescribeClusters: ACCESS_DENIED");
+	assert_int_equal(f->tot.sent, 3);
+	assert_int_equal(f->tot.counted, 1);
+	assert_int_equal(f->tot.compliant, 1);
+}
+
 /*
  * Gone resources and Tagging-API-only resources of enumerated types are
  * dropped; a Tagging-API-only resource of another type is kept, and out of
@@ -372,6 +469,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_inventory_merge_by_arn,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inventory_tagging_fallback,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_inventory_listed_means_untagged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inventory_listing_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inventory_unknown_tags,
 		    setup, teardown),
