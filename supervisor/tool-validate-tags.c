@@ -381,6 +381,7 @@ validate_start(struct tool_call *c, struct validate *v)
 		    &req.ntypes);
 		req.force_refresh = 1;	/* a lookup wants the tags of now */
 		req.store = 1;		/* the rows are read back */
+		req.no_cost = 1;	/* tags only: no paid Cost Explorer call */
 		if (tool_scan(c, &req, validate_group_done, (void *)(uintptr_t)i,
 		    &err) == NULL) {
 			group_fail(&v->groups[i], err.msg);

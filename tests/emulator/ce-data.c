@@ -307,8 +307,9 @@ ce_data_compute(const struct emu_fixture *fx, const struct ce_query *q,
 		if (ce_data_line(fx, i, q->today, &l))
 			ce_data_add(&b, &l);
 	json_decref(b.index);
-	qsort(b.res->groups, b.res->ngroups, sizeof(*b.res->groups),
-	    ce_data_group_cmp);
+	if (b.res->ngroups > 0)	/* qsort's base may not be NULL */
+		qsort(b.res->groups, b.res->ngroups, sizeof(*b.res->groups),
+		    ce_data_group_cmp);
 	ce_data_entries(b.res, q->ngroups > 0);
 	return b.res;
 }

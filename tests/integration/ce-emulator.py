@@ -30,7 +30,6 @@ import shlex
 import subprocess
 import sys
 import threading
-import urllib.request
 from decimal import Decimal
 
 sys.dont_write_bytecode = True	# no __pycache__ in the source tree
@@ -129,35 +128,21 @@ def expect(fx, caller, accounts, start, end, tag_key=None):
 
 # ---- the emulator and the probe ----
 
-class Emulator:
+class Emulator(emulib.Emulator):
+    """The shared emulator runner, with this test's Cost Explorer view."""
+
     def __init__(self):
-        self.proc = subprocess.Popen(
-            [EMULATOR, "--fixture", FIXTURE, "--listen", "127.0.0.1:0"],
-            stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline().strip()
-        m = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)", line)
-        if not m:
-            self.proc.kill()
-            raise RuntimeError("emulator said %r" % line)
-        self.url = m.group(1)
+        super().__init__(FIXTURE)
 
     def control(self, method, what, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + "/_emulator/" + what,
-                                     data=data, method=method)
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.load(r)
+        return emulib.control(self, method, what, body)[1]
 
     def count(self, op):
-        return self.control("GET", "stats")["operations"].get("ce:" + op, 0)
+        return emulib.stats(self)["operations"].get("ce:" + op, 0)
 
     def fault(self, kind, op, **extra):
         self.control("POST", "faults", dict(service="ce", operation=op,
                                             kind=kind, **extra))
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 class Run:
