@@ -183,11 +183,24 @@ static const struct msg_row msg_table[] = {
 	{ MSG_ERROR, "ERROR", SHAPE(error_fields), 0 },
 };
 
-/* The walk through one body: where we are, for the error sentence. */
+/* Deeper than any shape above (batch.resources[i].violations[j]...). */
+#define PATH_DEPTH	16
+
+/*
+ * The walk through one body: where we are, for the error sentence. The
+ * path is kept as steps and only spelled out by fail(): a valid body, the
+ * usual case, never pays for formatting it.
+ */
+struct step {
+	const char	*key;		/* NULL: an array index */
+	size_t		 index;
+};
+
 struct check {
 	const char	*type;
 	struct errbuf	*err;
-	char		 path[PATH_SIZE];
+	struct step	 steps[PATH_DEPTH];
+	size_t		 depth;
 };
 
 static int	check_shape(struct check *, const json_t *,
@@ -240,15 +253,25 @@ fail(struct check *c, const char *fmt, ...)
 static int
 fail(struct check *c, const char *fmt, ...)
 {
-	char what[512];
+	char what[512], path[PATH_SIZE] = "";
+	size_t i, n;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (c->path[0] == '\0')
+	for (i = 0; i < c->depth && i < PATH_DEPTH; i++) {
+		if (c->steps[i].key != NULL) {
+			key_append(path, sizeof(path), c->steps[i].key);
+			continue;
+		}
+		n = strlen(path);
+		snprintf(path + n, sizeof(path) - n, "[%zu]",
+		    c->steps[i].index);
+	}
+	if (path[0] == '\0')
 		return err_set(c->err, "%s: %s", c->type, what);
-	return err_set(c->err, "%s: %s: %s", c->type, c->path, what);
+	return err_set(c->err, "%s: %s: %s", c->type, path, what);
 }
 
 static const char *
@@ -350,29 +373,35 @@ check_count(struct check *c, size_t n, long long min, long long max,
 }
 
 /* Descend: path gets "[i]" or ".key" for the duration of one check. */
-static size_t
+static void
 path_push_index(struct check *c, size_t i)
 {
-	size_t n = strlen(c->path);
-
-	snprintf(c->path + n, sizeof(c->path) - n, "[%zu]", i);
-	return n;
+	if (c->depth < PATH_DEPTH) {
+		c->steps[c->depth].key = NULL;
+		c->steps[c->depth].index = i;
+	}
+	c->depth++;
 }
 
-static size_t
+static void
 path_push_key(struct check *c, const char *key)
 {
-	size_t n = strlen(c->path);
+	if (c->depth < PATH_DEPTH)
+		c->steps[c->depth].key = key;
+	c->depth++;
+}
 
-	key_append(c->path, sizeof(c->path), key);
-	return n;
+static void
+path_pop(struct check *c)
+{
+	c->depth--;
 }
 
 static int
 check_strlist(struct check *c, const json_t *v, const struct field *f)
 {
 	const json_t *item;
-	size_t i, n;
+	size_t i;
 
 	if (!json_is_array(v))
 		return fail(c, "expected an array of strings%s, found %s",
@@ -381,10 +410,10 @@ check_strlist(struct check *c, const json_t *v, const struct field *f)
 	    f->max, "items") == -1)
 		return -1;
 	json_array_foreach(v, i, item) {
-		n = path_push_index(c, i);
+		path_push_index(c, i);
 		if (check_string(c, item, f->len, F_NONEMPTY, "a string") == -1)
 			return -1;
-		c->path[n] = '\0';
+		path_pop(c);
 	}
 	return 0;
 }
@@ -394,7 +423,6 @@ check_strmap(struct check *c, const json_t *v, const struct field *f)
 {
 	const char *key;
 	const json_t *val;
-	size_t n;
 
 	if (!json_is_object(v))
 		return fail(c, "expected an object of strings%s, found %s",
@@ -405,10 +433,10 @@ check_strmap(struct check *c, const json_t *v, const struct field *f)
 		if (strlen(key) == 0 || strlen(key) > f->len / 2)
 			return fail(c, "expected keys of 1..%zu bytes",
 			    f->len / 2);
-		n = path_push_key(c, key);
+		path_push_key(c, key);
 		if (check_string(c, val, f->len, 0, "a string") == -1)
 			return -1;
-		c->path[n] = '\0';
+		path_pop(c);
 	}
 	return 0;
 }
@@ -417,7 +445,7 @@ static int
 check_objlist(struct check *c, const json_t *v, const struct field *f)
 {
 	const json_t *item;
-	size_t i, n;
+	size_t i;
 
 	if (!json_is_array(v))
 		return fail(c, "expected an array of objects, found %s",
@@ -425,10 +453,10 @@ check_objlist(struct check *c, const json_t *v, const struct field *f)
 	if (check_count(c, json_array_size(v), f->min, f->max, "items") == -1)
 		return -1;
 	json_array_foreach(v, i, item) {
-		n = path_push_index(c, i);
+		path_push_index(c, i);
 		if (check_shape(c, item, f->sub) == -1)
 			return -1;
-		c->path[n] = '\0';
+		path_pop(c);
 	}
 	return 0;
 }
@@ -494,25 +522,32 @@ field_find(const struct shape *s, const char *key)
 	return NULL;
 }
 
-/* Every field present and typed, in table order; then no stray key. */
+/*
+ * Every field present and typed, in table order; then no stray key. Keys
+ * are unique (JSON_REJECT_DUPLICATES) and every field is required, so an
+ * object with exactly nfields keys has none other: only a bigger one is
+ * searched for the stray key to name.
+ */
 static int
 check_shape(struct check *c, const json_t *obj, const struct shape *s)
 {
 	const char *key;
 	const json_t *v;
-	size_t i, n;
+	size_t i;
 
 	if (!json_is_object(obj))
 		return fail(c, "expected an object, found %s", kind_name(obj));
 	for (i = 0; i < s->nfields; i++) {
-		n = path_push_key(c, s->fields[i].name);
+		path_push_key(c, s->fields[i].name);
 		v = json_object_get(obj, s->fields[i].name);
 		if (v == NULL)
 			return fail(c, "required key missing");
 		if (check_value(c, v, &s->fields[i]) == -1)
 			return -1;
-		c->path[n] = '\0';
+		path_pop(c);
 	}
+	if (json_object_size(obj) == s->nfields)
+		return 0;
 	json_object_foreach((json_t *)obj, key, v) {
 		if (field_find(s, key) == NULL) {
 			path_push_key(c, key);

@@ -235,27 +235,62 @@ or_null(json_t *v)
 	return v != NULL ? v : json_null();
 }
 
-/* A violation in DESIGN.md section 6's shape, in its field order. */
+/*
+ * A violation in DESIGN.md section 6's shape, in its field order (jansson
+ * keeps insertion order). Built key by key rather than by json_pack(): it
+ * runs for every kept violation, and the texts come from a decoded frame,
+ * so they are valid UTF-8 already and need no second check. They are
+ * copied, not shared: a shared string would pin its frame's memory.
+ */
+static const struct violation_field {
+	const char	*key;
+	int		 from_violation;	/* else from the resource */
+	int		 nullable;		/* null when absent (O) */
+} violation_fields[] = {
+	{ "resource_id", 0, 0 },
+	{ "resource_type", 0, 0 },
+	{ "resource_arn", 0, 0 },
+	{ "region", 0, 0 },
+	{ "account_id", 0, 0 },		/* a->account_id, set below */
+	{ "tag_name", 1, 0 },
+	{ "violation_type", 1, 0 },
+	{ "severity", 1, 0 },
+	{ "current_value", 1, 1 },
+	{ "allowed_values", 1, 1 },
+	{ "message", 1, 0 },
+};
+
+static json_t *
+violation_value(const struct result_account *a, const json_t *r,
+    const json_t *v, const struct violation_field *f)
+{
+	const json_t *src = f->from_violation ? v : r;
+	json_t *val;
+
+	if (strcmp(f->key, "account_id") == 0)
+		return json_string(a->account_id);
+	val = json_object_get(src, f->key);
+	if (f->nullable)
+		return json_incref(val != NULL ? val : json_null());
+	if (!json_is_string(val))
+		return NULL;
+	return json_stringn_nocheck(json_string_value(val),
+	    json_string_length(val));
+}
+
 static json_t *
 violation_json(const struct result_account *a, const json_t *r,
     const json_t *v)
 {
-	json_t *o;
+	json_t *o = json_object(), *val;
+	size_t i;
 
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:s}",
-	    "resource_id", jstr(r, "resource_id"),
-	    "resource_type", jstr(r, "resource_type"),
-	    "resource_arn", jstr(r, "resource_arn"),
-	    "region", jstr(r, "region"),
-	    "account_id", a->account_id,
-	    "tag_name", jstr(v, "tag_name"),
-	    "violation_type", jstr(v, "violation_type"),
-	    "severity", jstr(v, "severity"),
-	    "current_value", or_null(json_object_get(v, "current_value")),
-	    "allowed_values", or_null(json_object_get(v, "allowed_values")),
-	    "message", jstr(v, "message"));
-	if (o == NULL)
-		fatalx("%s: json_pack failed", __func__);
+	for (i = 0; i < nitems(violation_fields); i++) {
+		val = violation_value(a, r, v, &violation_fields[i]);
+		if (o == NULL || val == NULL || json_object_set_new_nocheck(o,
+		    violation_fields[i].key, val) == -1)
+			fatalx("%s: cannot build a violation", __func__);
+	}
 	return o;
 }
 

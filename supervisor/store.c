@@ -214,6 +214,45 @@ store_redact(const char *s)
 	return out;
 }
 
+/*
+ * Whether store_redact() would change s: both rules need a run of at least
+ * 20 base64 characters (an access key ID inside a run, or a 40-character
+ * secret), so text without such a run is stored as it is. Most tag values
+ * and messages have none; they skip the copy.
+ */
+static int
+redact_needed(const char *s)
+{
+	size_t run = 0;
+
+	for (; *s != '\0'; s++) {
+		if (!redact_runchar((unsigned char)*s))
+			run = 0;
+		else if (++run >= 20)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether any key or string in v would be scrubbed. */
+static int
+redact_json_needed(const json_t *v)
+{
+	const json_t *item;
+	const char *key;
+	size_t i;
+
+	if (json_is_string(v))
+		return redact_needed(json_string_value(v));
+	json_array_foreach(v, i, item)
+		if (redact_json_needed(item))
+			return 1;
+	json_object_foreach((json_t *)v, key, item)
+		if (redact_needed(key) || redact_json_needed(item))
+			return 1;
+	return 0;
+}
+
 /* A JSON object of strings or array of strings, every string scrubbed. */
 static json_t *
 redact_json(const json_t *v)
@@ -255,7 +294,11 @@ store_sqlerr(struct store *st, struct errbuf *err, const char *what)
 	    sqlite3_errmsg(st->db));
 }
 
-/* Free text from outside (AWS, the worker) is scrubbed before binding. */
+/*
+ * Free text from outside (AWS, the worker) is scrubbed before binding.
+ * SQLITE_STATIC: every caller's text outlives the store_step() that runs
+ * the statement, and store_step() clears the bindings after it.
+ */
 static void
 bind_text(sqlite3_stmt *s, int i, const char *text, int redact)
 {
@@ -265,30 +308,51 @@ bind_text(sqlite3_stmt *s, int i, const char *text, int redact)
 		sqlite3_bind_null(s, i);
 		return;
 	}
-	if (!redact) {
-		sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT);
+	if (!redact || !redact_needed(text)) {
+		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
 		return;
 	}
 	r = store_redact(text);
 	sqlite3_bind_text(s, i, r, -1, free);
 }
 
+/*
+ * Sorted keys: the stored text does not depend on the order the worker
+ * sent. Most documents (a resource's tags) fit the stack buffer, which
+ * saves jansson's growing buffer and its copy; SQLite copies it once.
+ */
+static void
+bind_dump(sqlite3_stmt *s, int i, const json_t *v)
+{
+	char buf[4096], *text;
+	size_t n;
+
+	n = json_dumpb(v, buf, sizeof(buf), JSON_COMPACT | JSON_SORT_KEYS);
+	if (n > 0 && n <= sizeof(buf)) {
+		sqlite3_bind_text(s, i, buf, (int)n, SQLITE_TRANSIENT);
+		return;
+	}
+	if ((text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	sqlite3_bind_text(s, i, text, -1, free);
+}
+
 static void
 bind_json(sqlite3_stmt *s, int i, const json_t *v)
 {
 	json_t *clean;
-	char *text;
 
 	if (v == NULL || json_is_null(v)) {
 		sqlite3_bind_null(s, i);
 		return;
 	}
+	if (!redact_json_needed(v)) {
+		bind_dump(s, i, v);
+		return;
+	}
 	clean = redact_json(v);
-	text = json_dumps(clean, JSON_COMPACT | JSON_SORT_KEYS);
+	bind_dump(s, i, clean);
 	json_decref(clean);
-	if (text == NULL)
-		fatalx("%s: out of memory", __func__);
-	sqlite3_bind_text(s, i, text, -1, free);
 }
 
 static void

@@ -815,6 +815,44 @@ test_store_no_credentials(void **state)
 	assert_true(file_has(f->path, "alias [redacted]"));
 }
 
+/*
+ * The stored text skips the scrub only when it would not change: a run of
+ * 19 key-ID characters is no key ID and stays; a key ID of exactly 20,
+ * alone or after other run characters, is scrubbed, in tag values, tag
+ * keys and plain columns.
+ * Expected texts by hand: sorted keys, compact, as sqlite stores them.
+ */
+static void
+test_store_redact_boundary(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_ok(f->path);
+	struct store_account *a = store_account_new();
+	struct store_account_row row = { .account_id = ACCT_A, .status = "ok",
+	    .started_at = 1, .finished_at = 2, .cache_key = KEY };
+	struct errbuf err;
+	int64_t id;
+	json_t *r;
+
+	r = res("arn:aws:ec2:us-east-1:1:instance/i-1", "ec2:instance",
+	    "us-east-1", 1, 1, 1, NULL);
+	json_object_set_new(r, "tags", json_pack("{s:s, s:s, s:s}",
+	    "b", "id AKIAIOSFODNN7EXAMP " AKID, "a", "x" AKID,
+	    "k" AKID, "v"));
+	json_object_set_new(r, "state", json_string("s AKIAIOSFODNN7EXAMP"));
+	json_object_set_new(r, "created_at", json_string("c=" AKID));
+	add_res(a, r);
+	id = begin_scan(st, 1);
+	assert_int_equal(store_account_commit(st, id, &row, a, &err), 0);
+	assert_int_equal(q_int(store_sqlite(st), "SELECT count(*) FROM "
+	    "resources WHERE tags = '{\"a\":\"x[redacted]\",\"b\":\"id "
+	    "AKIAIOSFODNN7EXAMP [redacted]\",\"k[redacted]\":\"v\"}' AND "
+	    "state = 's AKIAIOSFODNN7EXAMP' AND "
+	    "created_at = 'c=[redacted]'"), 1);
+	store_account_free(a);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -844,6 +882,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_cache_find,
 		    setup, teardown),
 		cmocka_unit_test(test_store_redact_rules),
+		cmocka_unit_test_setup_teardown(test_store_redact_boundary,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_no_credentials,
 		    setup, teardown),
 	};
