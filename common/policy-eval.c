@@ -151,6 +151,24 @@ check_length(const struct policy *p, const struct policy_rule *r,
 	return 1;
 }
 
+/*
+ * ASCII text that the charset pattern accepts: ASCII letters are \p{L},
+ * digits \p{N}, the space is the one ASCII \p{Zs}, plus _ . : / = + - @.
+ * Nearly every tag value is such text, and this spares it a PCRE2 match
+ * (the worker's costliest policy step); anything else goes to the pattern.
+ */
+static int
+charset_ascii_ok(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr(" _.:/=+-@", *s) != NULL)
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
 static int
 check_charset(const struct policy *p, const struct policy_rule *r,
     const char *value, pcre2_match_data *md, char *why, size_t len)
@@ -158,7 +176,7 @@ check_charset(const struct policy *p, const struct policy_rule *r,
 	int rc;
 
 	(void)r;
-	if (p->charset == NULL ||
+	if (p->charset == NULL || charset_ascii_ok(value) ||
 	    (rc = policy_match(p, p->charset, value, md)) >= 0)
 		return 0;
 	if (rc == PCRE2_ERROR_NOMATCH)

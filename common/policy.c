@@ -189,21 +189,50 @@ strings_json(char *const *v, size_t n)
 	return a;
 }
 
-/* NULL only when current_value is not valid UTF-8 (jansson refuses it). */
+static const char *const violation_keys[] = {
+	"tag_name", "violation_type", "severity", "current_value",
+	"allowed_values", "message"
+};
+
+static json_t *
+string_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+/*
+ * NULL only when current_value is not valid UTF-8 (jansson refuses it).
+ * Built key by key, not with json_pack: the worker makes one per
+ * violation, and the format parsing cost more than the object.
+ */
 json_t *
 policy_violation_json(const struct policy_violation *v)
 {
-	json_t *allowed = NULL;
+	json_t *val[POLICY_NITEMS(violation_keys)], *o = json_object();
+	size_t i;
+	int ok = o != NULL;
 
-	if (v->allowed_values != NULL)
-		allowed = strings_json(v->allowed_values, v->nallowed_values);
-	return json_pack("{s:s, s:s, s:s, s:s?, s:o?, s:s}",
-	    "tag_name", v->tag_name,
-	    "violation_type", violation_type_names[v->violation_type],
-	    "severity", severity_names[v->severity],
-	    "current_value", v->current_value,
-	    "allowed_values", allowed,
-	    "message", v->message);
+	val[0] = json_string(v->tag_name);
+	val[1] = json_string(violation_type_names[v->violation_type]);
+	val[2] = json_string(severity_names[v->severity]);
+	val[3] = string_or_null(v->current_value);
+	val[4] = v->allowed_values != NULL ? strings_json(v->allowed_values,
+	    v->nallowed_values) : json_null();
+	val[5] = json_string(v->message);
+	for (i = 0; i < POLICY_NITEMS(violation_keys); i++) {
+		if (val[i] == NULL)
+			ok = 0;
+		else if (!ok)
+			json_decref(val[i]);
+		else if (json_object_set_new_nocheck(o, violation_keys[i],
+		    val[i]) == -1)
+			ok = 0;
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 static json_t *

@@ -22,6 +22,9 @@ int	channel_read_job(struct channel *, json_t **job,
 	    struct aws_creds **creds, struct errbuf *);
 int	channel_send(struct channel *, enum msg_type, json_t *body /* stolen */,
 	    struct errbuf *);
+/* A body already encoded as compact JSON, len bytes (not stolen). */
+int	channel_send_text(struct channel *, enum msg_type, const char *body,
+	    size_t len, struct errbuf *);
 /* LOG frame, message cut to PROTO_MAX_LOG. */
 void	channel_log(struct channel *, const char *level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

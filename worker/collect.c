@@ -171,12 +171,19 @@ collect_send(struct collect *c, enum msg_type type, json_t *body)
 }
 
 static int
-collect_send_batch(void *arg, json_t *body, struct errbuf *err)
+collect_send_batch(void *arg, const char *body, size_t len,
+    struct errbuf *err)
 {
 	struct collect *c = arg;
+	struct errbuf werr;
 
-	if (collect_send(c, MSG_RESOURCE_BATCH, body) == -1)
+	if (c->failed)
 		return err_set(err, "%s", c->err.msg);
+	if (channel_send_text(c->ch, MSG_RESOURCE_BATCH, body, len,
+	    &werr) == -1) {
+		collect_fail(c, "%s", werr.msg);
+		return err_set(err, "%s", c->err.msg);
+	}
 	return 0;
 }
 

@@ -427,6 +427,62 @@ inventory_count_verdict(struct inventory_totals *tot, enum policy_verdict v,
 }
 
 static json_t *
+inventory_string_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static const char *const inventory_keys[] = {
+	"resource_arn", "resource_id", "resource_type", "region", "tags",
+	"tags_error", "created_at", "state", "in_scope", "compliant",
+	"violations"
+};
+#define INVENTORY_NKEYS	(sizeof(inventory_keys) / sizeof(inventory_keys[0]))
+
+/*
+ * Built key by key rather than with json_pack, whose format parsing cost
+ * more than the object itself; the keys go in the same order. tags and
+ * viol are borrowed; a NULL value (text that is not UTF-8) fails.
+ */
+static json_t *
+inventory_fields_json(const struct inventory *inv,
+    const struct inventory_resource *r, const struct inventory_emit *e,
+    const struct inventory_tags *t, enum policy_verdict verdict,
+    json_t *tags, json_t *viol)
+{
+	json_t *v[INVENTORY_NKEYS], *o = json_object();
+	size_t i;
+	int ok = o != NULL;
+
+	v[0] = json_string(r->arn);
+	v[1] = json_string(r->id);
+	v[2] = json_string(r->type);
+	v[3] = json_string(e->region);
+	v[4] = json_incref(t != NULL ? tags : json_null());
+	v[5] = t != NULL ? json_null() :
+	    json_string(inventory_tags_why(inv, r));
+	v[6] = inventory_string_or_null(r->created);
+	v[7] = inventory_string_or_null(r->state);
+	v[8] = json_boolean(verdict != POLICY_OUT_OF_SCOPE);
+	v[9] = json_boolean(t != NULL && verdict == POLICY_COMPLIANT);
+	v[10] = json_incref(viol);
+	for (i = 0; i < INVENTORY_NKEYS; i++) {
+		if (v[i] == NULL)
+			ok = 0;
+		else if (!ok)
+			json_decref(v[i]);
+		else if (json_object_set_new_nocheck(o, inventory_keys[i],
+		    v[i]) == -1)
+			ok = 0;
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
 inventory_resource_json(const struct inventory *inv,
     const struct inventory_resource *r, const struct inventory_emit *e,
     struct inventory_totals *tot, struct errbuf *err)
@@ -440,17 +496,10 @@ inventory_resource_json(const struct inventory *inv,
 	viol = inventory_violations_json(&pv);
 	if (t != NULL)
 		tags = inventory_tags_json(t);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:o*, s:s?, s:s?, s:s?, s:b, "
-	    "s:b, s:o*}", "resource_arn", r->arn, "resource_id", r->id,
-	    "resource_type", r->type, "region", e->region,
-	    "tags", t != NULL ? tags : json_null(),
-	    "tags_error", t != NULL ? NULL : inventory_tags_why(inv, r),
-	    "created_at", r->created, "state", r->state,
-	    "in_scope", v != POLICY_OUT_OF_SCOPE,
-	    "compliant", t != NULL && v == POLICY_COMPLIANT,
-	    "violations", viol);
-	if (o == NULL || viol == NULL || (t != NULL && tags == NULL)) {
-		json_decref(o);
+	o = inventory_fields_json(inv, r, e, t, v, tags, viol);
+	json_decref(tags);
+	json_decref(viol);
+	if (o == NULL) {
 		policy_violations_free(&pv);
 		err_set(err, "cannot report %s: a field is not valid UTF-8",
 		    r->arn);
@@ -461,46 +510,100 @@ inventory_resource_json(const struct inventory *inv,
 	return o;
 }
 
-struct inventory_batch {
-	json_t	*list;
-	size_t	 bytes;
+/*
+ * A batch is kept as the text of its body, {"resources":[...]}: each
+ * resource is dumped once, into the scratch buffer, and copied in. The
+ * frame used to be a JSON array dumped three times over (once to size
+ * each resource, twice by proto_encode), the worker's largest CPU cost.
+ * Compact jansson output of the array is these texts joined by commas, so
+ * the bytes sent are the same.
+ */
+#define INVENTORY_BATCH_OPEN	"{\"resources\":["
+#define INVENTORY_BATCH_CLOSE	"]}"
+
+struct inventory_text {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
 };
+
+struct inventory_batch {
+	struct inventory_text	 body;
+	struct inventory_text	 item;	/* one resource, reused */
+	size_t			 count;
+	size_t			 bytes;	/* as sized before: 16 + (item + 1)s */
+};
+
+static void
+inventory_text_add(struct inventory_text *t, const char *p, size_t len)
+{
+	if (t->len + len + 1 > t->cap) {
+		t->cap = t->cap == 0 ? 4096 : t->cap;
+		while (t->len + len + 1 > t->cap)
+			t->cap *= 2;
+		t->buf = xreallocarray(t->buf, t->cap, 1);
+	}
+	memcpy(t->buf + t->len, p, len);
+	t->len += len;
+	t->buf[t->len] = '\0';
+}
+
+static int
+inventory_text_dump(const char *p, size_t len, void *arg)
+{
+	inventory_text_add(arg, p, len);
+	return 0;
+}
+
+static void
+inventory_batch_reset(struct inventory_batch *b)
+{
+	b->body.len = 0;
+	inventory_text_add(&b->body, INVENTORY_BATCH_OPEN,
+	    sizeof(INVENTORY_BATCH_OPEN) - 1);
+	b->count = 0;
+	b->bytes = INVENTORY_BATCH_OVERHEAD;
+}
 
 static int
 inventory_flush(struct inventory_batch *b, const struct inventory_emit *e,
     struct errbuf *err)
 {
-	json_t *body;
+	int rc;
 
-	if (json_array_size(b->list) == 0)
+	if (b->count == 0)
 		return 0;
-	body = json_pack("{s:o}", "resources", b->list);
-	b->list = json_array();
-	b->bytes = INVENTORY_BATCH_OVERHEAD;
-	if (body == NULL)
-		return err_set(err, "cannot build a RESOURCE_BATCH body");
-	return e->send(e->arg, body, err);
+	inventory_text_add(&b->body, INVENTORY_BATCH_CLOSE,
+	    sizeof(INVENTORY_BATCH_CLOSE) - 1);
+	rc = e->send(e->arg, b->body.buf, b->body.len, err);
+	inventory_batch_reset(b);
+	return rc;
 }
 
 static int
 inventory_add_batch(struct inventory_batch *b, json_t *o,
     const struct inventory_emit *e, const char *arn, struct errbuf *err)
 {
-	size_t size = json_dumpb(o, NULL, 0, JSON_COMPACT);
+	size_t size;
+	int rc;
 
-	if (size == 0 || size + INVENTORY_BATCH_OVERHEAD > e->max_bytes) {
-		json_decref(o);
+	b->item.len = 0;
+	rc = json_dump_callback(o, inventory_text_dump, &b->item,
+	    JSON_COMPACT);
+	json_decref(o);
+	size = rc == 0 ? b->item.len : 0;
+	if (size == 0 || size + INVENTORY_BATCH_OVERHEAD > e->max_bytes)
 		return err_set(err, "cannot report %s: its JSON would be %zu "
 		    "bytes, more than a frame holds", arn, size);
-	}
 	if (b->bytes + size + 1 > e->max_bytes &&
-	    inventory_flush(b, e, err) == -1) {
-		json_decref(o);
+	    inventory_flush(b, e, err) == -1)
 		return -1;
-	}
-	json_array_append_new(b->list, o);
+	if (b->count > 0)
+		inventory_text_add(&b->body, ",", 1);
+	inventory_text_add(&b->body, b->item.buf, size);
+	b->count++;
 	b->bytes += size + 1;
-	if (json_array_size(b->list) >= e->max_batch)
+	if (b->count >= e->max_batch)
 		return inventory_flush(b, e, err);
 	return 0;
 }
@@ -509,12 +612,14 @@ int
 inventory_emit(struct inventory *inv, const struct inventory_emit *e,
     struct inventory_totals *tot, struct errbuf *err)
 {
-	struct inventory_batch b = { json_array(), INVENTORY_BATCH_OVERHEAD };
+	struct inventory_batch b;
 	struct inventory_resource *r;
 	json_t *o;
 	size_t i;
 	int rc = 0;
 
+	memset(&b, 0, sizeof(b));
+	inventory_batch_reset(&b);
 	/* Lookups end here: the slots would point at freed resources. */
 	memset(inv->slots, 0, inv->nslots * sizeof(*inv->slots));
 	for (i = 0; i < inv->n && rc == 0; i++) {
@@ -531,6 +636,7 @@ inventory_emit(struct inventory *inv, const struct inventory_emit *e,
 	}
 	if (rc == 0)
 		rc = inventory_flush(&b, e, err);
-	json_decref(b.list);
+	free(b.body.buf);
+	free(b.item.buf);
 	return rc;
 }

@@ -96,8 +96,12 @@ struct inventory_emit {
 	size_t			 max_bytes;	/* compact JSON per batch */
 	/* Types an enumerator lists: a Tagging-API-only one is stale. */
 	int			(*enumerated)(const char *type);
-	/* Send one batch ({resources:[...]} body, stolen); -1 stops. */
-	int			(*send)(void *, json_t *, struct errbuf *);
+	/*
+	 * Send one batch: the compact JSON text of its {resources:[...]}
+	 * body, len bytes (NUL-terminated; the caller keeps it); -1 stops.
+	 */
+	int			(*send)(void *, const char *, size_t,
+				    struct errbuf *);
 	void			*arg;
 };
 

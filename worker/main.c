@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,19 +45,6 @@ struct worker {
 	struct collect_job	 cj;
 	struct sandbox_opts	 sandbox;
 };
-
-/*
- * jansson frees through this, so the copies its parser makes of the
- * CREDENTIALS strings do not linger in freed heap memory.
- */
-static void
-json_wipe_free(void *p)
-{
-	if (p == NULL)
-		return;
-	explicit_bzero(p, malloc_usable_size(p));
-	free(p);
-}
 
 static void
 log_setup(void)
@@ -268,7 +254,6 @@ main(int argc, char **argv)
 		    "under tagwarden, which passes its channel there");
 		return EXIT_PROTOCOL;
 	}
-	json_set_alloc_funcs(malloc, json_wipe_free);
 	/* Seeded now: later the sandbox has no /dev/urandom. */
 	json_object_seed(0);
 	memset(&w, 0, sizeof(w));

@@ -39,16 +39,28 @@ struct sink {
 };
 
 static int
-sink_send(void *arg, json_t *body, struct errbuf *err)
+sink_send(void *arg, const char *text, size_t len, struct errbuf *err)
 {
 	struct sink *s = arg;
-	json_t *list = json_object_get(body, "resources"), *v;
+	json_t *body, *list, *v;
+	char *again;
 	size_t i;
 
 	(void)err;
 	assert_true(s->batches < 64);
+	assert_int_equal(strlen(text), len);
+	body = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	assert_non_null(body);
+	/* The text is what jansson's compact dump of its own parse gives. */
+	again = json_dumps(body, JSON_COMPACT);
+	assert_non_null(again);
+	assert_string_equal(again, text);
+	free(again);
+	list = json_object_get(body, "resources");
+	assert_int_equal(json_object_size(body), 1);
+	assert_true(json_is_array(list));
 	s->sizes[s->batches] = json_array_size(list);
-	s->bytes[s->batches] = json_dumpb(body, NULL, 0, JSON_COMPACT);
+	s->bytes[s->batches] = len;
 	s->batches++;
 	json_array_foreach(list, i, v)
 		json_array_append(s->resources, v);
@@ -462,6 +474,43 @@ test_inventory_many_arns(void **state)
 	assert_int_equal(inventory_count(f->inv), 5000);
 }
 
+/*
+ * Text that is not UTF-8 (0xff never occurs in UTF-8) cannot go into a
+ * JSON frame: in a tag value or in the state, emit stops with an error
+ * naming the resource, after sending the valid resource before it.
+ */
+static void
+test_inventory_refuses_non_utf8(void **state)
+{
+	struct fixture *f = *state;
+	struct inventory_resource *r;
+
+	f->emit.max_batch = 1;
+	r = add(f, INVENTORY_ENUMERATOR, "ec2:volume", "arn:v1", "vol-1");
+	inventory_tags_read(r, INVENTORY_ENUMERATOR);
+	r = add(f, INVENTORY_ENUMERATOR, "ec2:volume", "arn:v2", "vol-2");
+	inventory_tags_read(r, INVENTORY_ENUMERATOR);
+	tag(r, INVENTORY_ENUMERATOR, "Note", "a\xff");
+	assert_int_equal(inventory_emit(f->inv, &f->emit, &f->tot, &f->err),
+	    -1);
+	assert_string_equal(f->err.msg, "cannot report arn:v2: a field is "
+	    "not valid UTF-8");
+	assert_int_equal(f->sink.batches, 1);
+	assert_string_equal(json_string_value(json_object_get(sent(f, 0),
+	    "resource_id")), "vol-1");
+
+	inventory_free(f->inv);
+	f->inv = inventory_new();
+	r = add(f, INVENTORY_ENUMERATOR, "ec2:volume", "arn:v3", "vol-3");
+	inventory_tags_read(r, INVENTORY_ENUMERATOR);
+	assert_int_equal(inventory_set_state(r, "x\xff", &f->err), 0);
+	assert_int_equal(inventory_emit(f->inv, &f->emit, &f->tot, &f->err),
+	    -1);
+	assert_string_equal(f->err.msg, "cannot report arn:v3: a field is "
+	    "not valid UTF-8");
+	assert_int_equal(f->sink.batches, 1);
+}
+
 int
 main(void)
 {
@@ -486,6 +535,8 @@ main(void)
 		    test_inventory_rejects_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inventory_many_arns,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_inventory_refuses_non_utf8, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("inventory", tests, NULL, NULL);
