@@ -199,3 +199,25 @@ awsjson_error(const char *body, size_t len, const char *errortype_header,
 	json_decref(root);
 	return found ? 0 : -1;
 }
+
+json_t *
+awsjson_build(const char *const *keys, json_t **vals, size_t n)
+{
+	json_t *o = json_object();
+	int ok = o != NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (vals[i] == NULL)
+			ok = 0;
+		else if (!ok)
+			json_decref(vals[i]);
+		else if (json_object_set_new_nocheck(o, keys[i], vals[i]) == -1)
+			ok = 0;
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}

@@ -27,6 +27,12 @@ const char *awsjson_string(const json_t *obj, const char *key);
  * Object / array member or NULL when absent or of another type; borrowed,
  * valid as long as obj.
  */
+/*
+ * A new object of keys[i] = vals[i] (stolen), built without json_pack's
+ * format parsing (hot paths build one per resource). NULL, every value
+ * released, when any value is NULL (a json_string of invalid UTF-8).
+ */
+json_t	*awsjson_build(const char *const *keys, json_t **vals, size_t n);
 json_t	*awsjson_object(const json_t *obj, const char *key);
 json_t	*awsjson_array(const json_t *obj, const char *key);
 /*

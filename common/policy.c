@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "awsjson.h"
 #include "log.h"
 #include "xmalloc.h"
 #include "policy.h"
@@ -208,9 +209,7 @@ string_or_null(const char *s)
 json_t *
 policy_violation_json(const struct policy_violation *v)
 {
-	json_t *val[POLICY_NITEMS(violation_keys)], *o = json_object();
-	size_t i;
-	int ok = o != NULL;
+	json_t *val[POLICY_NITEMS(violation_keys)];
 
 	val[0] = json_string(v->tag_name);
 	val[1] = json_string(violation_type_names[v->violation_type]);
@@ -219,20 +218,8 @@ policy_violation_json(const struct policy_violation *v)
 	val[4] = v->allowed_values != NULL ? strings_json(v->allowed_values,
 	    v->nallowed_values) : json_null();
 	val[5] = json_string(v->message);
-	for (i = 0; i < POLICY_NITEMS(violation_keys); i++) {
-		if (val[i] == NULL)
-			ok = 0;
-		else if (!ok)
-			json_decref(val[i]);
-		else if (json_object_set_new_nocheck(o, violation_keys[i],
-		    val[i]) == -1)
-			ok = 0;
-	}
-	if (!ok) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return awsjson_build(violation_keys, val,
+	    POLICY_NITEMS(violation_keys));
 }
 
 static json_t *

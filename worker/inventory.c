@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "awsjson.h"
 #include "errbuf.h"
 #include "inventory.h"
 #include "policy.h"
@@ -450,9 +451,7 @@ inventory_fields_json(const struct inventory *inv,
     const struct inventory_tags *t, enum policy_verdict verdict,
     json_t *tags, json_t *viol)
 {
-	json_t *v[INVENTORY_NKEYS], *o = json_object();
-	size_t i;
-	int ok = o != NULL;
+	json_t *v[INVENTORY_NKEYS];
 
 	v[0] = json_string(r->arn);
 	v[1] = json_string(r->id);
@@ -466,20 +465,7 @@ inventory_fields_json(const struct inventory *inv,
 	v[8] = json_boolean(verdict != POLICY_OUT_OF_SCOPE);
 	v[9] = json_boolean(t != NULL && verdict == POLICY_COMPLIANT);
 	v[10] = json_incref(viol);
-	for (i = 0; i < INVENTORY_NKEYS; i++) {
-		if (v[i] == NULL)
-			ok = 0;
-		else if (!ok)
-			json_decref(v[i]);
-		else if (json_object_set_new_nocheck(o, inventory_keys[i],
-		    v[i]) == -1)
-			ok = 0;
-	}
-	if (!ok) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return awsjson_build(inventory_keys, v, INVENTORY_NKEYS);
 }
 
 static json_t *

@@ -432,6 +432,31 @@ test_awsjson_huge_string(void **state)
 	free(body);
 }
 
+/* Keys in order; a NULL value (invalid UTF-8) fails and frees the rest. */
+static void
+test_awsjson_build_all_or_nothing(void **state)
+{
+	static const char *const keys[] = { "b", "a", "c" };
+	json_t *vals[3], *o;
+	char *text;
+
+	(void)state;
+	vals[0] = json_integer(1);
+	vals[1] = json_string("x");
+	vals[2] = json_null();
+	o = awsjson_build(keys, vals, 3);
+	assert_non_null(o);
+	text = json_dumps(o, JSON_COMPACT);
+	assert_string_equal(text, "{\"b\":1,\"a\":\"x\",\"c\":null}");
+	free(text);
+	json_decref(o);
+	vals[0] = json_integer(1);
+	vals[1] = json_string("\xff");		/* not UTF-8: NULL */
+	vals[2] = json_string("y");
+	assert_null(vals[1]);
+	assert_null(awsjson_build(keys, vals, 3));	/* valgrind: no leak */
+}
+
 int
 main(void)
 {
@@ -446,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_awsjson_deep_nesting),
 		cmocka_unit_test(test_awsjson_size_limit),
 		cmocka_unit_test(test_awsjson_huge_string),
+		cmocka_unit_test(test_awsjson_build_all_or_nothing),
 	};
 
 	return cmocka_run_group_tests_name("awsjson", tests, NULL, NULL);
