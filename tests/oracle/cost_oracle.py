@@ -330,11 +330,16 @@ def tag_method(fx, policy, lines, account, period):
             "nanos": nanos, "requests": requests}
 
 
-def account_cost(fx, policy, lines, account, resources, period, window):
-    acct = next(a for a in fx["accounts"] if a["id"] == account)
+def account_cost(fx, policy, lines, account, resources, period, window,
+                 caller=None):
+    """caller: the account whose credentials ask Cost Explorer (the
+    emulator applies its faults and its cost_resource_data), default the
+    account itself."""
+    caller = caller or account
+    acct = next(a for a in fx["accounts"] if a["id"] == caller)
     wdays = window[1] - window[0]
     pdays = period[1] - period[0]
-    refused = ce_refused(fx, account)
+    refused = ce_refused(fx, caller)
     if refused:
         # Its first request is refused and ends it; a period before the
         # window starts with the per-key queries, sent side by side, each
@@ -359,10 +364,22 @@ def account_cost(fx, policy, lines, account, resources, period, window):
     return out
 
 
+def payer_requests(fx, lines, accounts, window):
+    """Requests of the one resource-level query a payer makes for all the
+    accounts: their groups (account, resource) share the pages."""
+    per = [grouped(lines, a, window[0], window[1], lambda ln: ln["key"])
+           for a in accounts]
+    buckets = [{(a, k): v for a, b in zip(accounts, bs) for k, v in
+                b.items()} for bs in zip(*per)]
+    return query_requests(fx, buckets)
+
+
 def expected(fx, policy_doc, accounts, today=None, period=None,
-             home="us-east-1", types=None):
+             home="us-east-1", types=None, payer=None):
     """The cost attribution of a scan of `accounts` (the ones that scan
-    ok). today: a date (default: today UTC); period: (start, end) dates."""
+    ok). today: a date (default: today UTC); period: (start, end) dates;
+    payer: COST_EXPLORER_ACCOUNT_ID (resource-level data and no refusal
+    assumed for it: one query for every account)."""
     today = day_num(today or utc_today())
     if period is None:
         period = (today - PERIOD_DAYS, today)
@@ -385,12 +402,16 @@ def expected(fx, policy_doc, accounts, today=None, period=None,
         out["scan"][a] = res
         if res["status"] != "ok":
             continue
-        c = account_cost(fx, policy, lines, a, resources, period, window)
+        c = account_cost(fx, policy, lines, a, resources, period, window,
+                         payer)
         c["resources"] = resources
         out["accounts"][a] = c
-        out["ce_requests"] += c["requests"]
+        out["ce_requests"] += 0 if payer else c["requests"]
         if c["gap"] is not None:
             gap = (gap or 0) + int(c["gap"] * 100)
+    if payer:
+        out["ce_requests"] = payer_requests(fx, lines, list(out["accounts"]),
+                                            window)
     out["cost_attribution_gap"] = None if gap is None else dollars(gap)
     out["ce_request_cost_usd"] = out["ce_requests"] * REQUEST_PRICE
     return out
