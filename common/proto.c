@@ -634,12 +634,30 @@ proto_decode(uint32_t type, const unsigned char *body, size_t len,
 	return obj;
 }
 
+/* The header: type and body length, each 4 bytes in network order. */
+static void
+put_header(unsigned char *buf, enum msg_type type, size_t len)
+{
+	uint32_t t = htonl((uint32_t)type), n = htonl((uint32_t)len);
+
+	memcpy(buf, &t, sizeof(t));
+	memcpy(buf + 4, &n, sizeof(n));
+}
+
+static int
+check_body_len(enum msg_type type, size_t len, struct errbuf *err)
+{
+	if (len > PROTO_MAX_FRAME)
+		return err_set(err, "%s: body of %zu bytes exceeds %u",
+		    msg_type_name(type), len, PROTO_MAX_FRAME);
+	return 0;
+}
+
 int
 proto_encode(enum msg_type type, const json_t *body, unsigned char **frame,
     size_t *framelen, struct errbuf *err)
 {
 	unsigned char *buf;
-	uint32_t t, n;
 	size_t len;
 
 	*frame = NULL;
@@ -651,9 +669,8 @@ proto_encode(enum msg_type type, const json_t *body, unsigned char **frame,
 	if (len == 0)
 		return err_set(err, "%s: body cannot be encoded as JSON",
 		    msg_type_name(type));
-	if (len > PROTO_MAX_FRAME)
-		return err_set(err, "%s: body of %zu bytes exceeds %u",
-		    msg_type_name(type), len, PROTO_MAX_FRAME);
+	if (check_body_len(type, len, err) == -1)
+		return -1;
 	buf = xmalloc(PROTO_HEADER_SIZE + len);
 	if (json_dumpb(body, (char *)buf + PROTO_HEADER_SIZE, len,
 	    JSON_COMPACT) != len) {
@@ -661,10 +678,7 @@ proto_encode(enum msg_type type, const json_t *body, unsigned char **frame,
 		return err_set(err, "%s: body changed while encoding",
 		    msg_type_name(type));
 	}
-	t = htonl((uint32_t)type);
-	n = htonl((uint32_t)len);
-	memcpy(buf, &t, sizeof(t));
-	memcpy(buf + 4, &n, sizeof(n));
+	put_header(buf, type, len);
 	*frame = buf;
 	*framelen = PROTO_HEADER_SIZE + len;
 	return 0;
@@ -700,6 +714,27 @@ proto_write(int fd, enum msg_type type, const json_t *body,
 		return -1;
 	rc = write_all(fd, frame, len, err);
 	explicit_bzero(frame, len);
+	free(frame);
+	return rc;
+}
+
+int
+proto_write_text(int fd, enum msg_type type, const char *body, size_t len,
+    struct errbuf *err)
+{
+	unsigned char *frame;
+	int rc;
+
+	if (msg_find(type) == NULL)
+		return err_set(err, "unknown message type %u", (unsigned)type);
+	if (len == 0)
+		return err_set(err, "%s: empty body", msg_type_name(type));
+	if (check_body_len(type, len, err) == -1)
+		return -1;
+	frame = xmalloc(PROTO_HEADER_SIZE + len);
+	put_header(frame, type, len);
+	memcpy(frame + PROTO_HEADER_SIZE, body, len);
+	rc = write_all(fd, frame, PROTO_HEADER_SIZE + len, err);
 	free(frame);
 	return rc;
 }

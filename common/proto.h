@@ -120,6 +120,13 @@ json_t	*proto_decode(uint32_t type, const unsigned char *body, size_t len,
  * so. proto_read wipes its raw buffer before freeing it (credentials).
  */
 int	proto_write(int fd, enum msg_type, const json_t *body, struct errbuf *);
+/*
+ * A body already encoded as compact JSON, framed and written the same way
+ * (the worker's RESOURCE_BATCH, dumped resource by resource). The caller
+ * vouches for the text: it holds no secret, so the frame is not wiped.
+ */
+int	proto_write_text(int fd, enum msg_type, const char *body, size_t len,
+	    struct errbuf *);
 int	proto_read(int fd, uint32_t *type, json_t **body, struct errbuf *);
 
 /* Overwrite every string inside a decoded body (credentials) before decref. */

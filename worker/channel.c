@@ -5,8 +5,6 @@
  */
 #include <sys/types.h>
 
-#include <arpa/inet.h>
-
 #include <errno.h>
 #include <malloc.h>
 #include <poll.h>
@@ -168,42 +166,16 @@ channel_send(struct channel *ch, enum msg_type type, json_t *body,
 	return rc;
 }
 
-/*
- * A body already encoded as compact JSON (RESOURCE_BATCH, whose resources
- * inventory.c dumps once each): framed as proto_encode frames a json_t,
- * an 8-byte header of type and length in network order, and written
- * whole. Such a body holds no secret, so no wipe is needed.
- */
+/* A body already encoded as compact JSON (proto_write_text). */
 int
 channel_send_text(struct channel *ch, enum msg_type type, const char *body,
     size_t len, struct errbuf *err)
 {
-	unsigned char *frame, *p;
-	uint32_t t = htonl((uint32_t)type), n = htonl((uint32_t)len);
-	size_t left = PROTO_HEADER_SIZE + len;
-	ssize_t w;
+	int rc = proto_write_text(ch->fd, type, body, len, err);
 
-	if (len == 0 || len > PROTO_MAX_FRAME)
-		return err_set(err, "%s: body of %zu bytes is empty or exceeds "
-		    "%u", msg_type_name(type), len, PROTO_MAX_FRAME);
-	p = frame = xmalloc(left);
-	memcpy(frame, &t, sizeof(t));
-	memcpy(frame + sizeof(t), &n, sizeof(n));
-	memcpy(frame + PROTO_HEADER_SIZE, body, len);
-	while (left > 0) {
-		if ((w = write(ch->fd, p, left)) == -1 && errno == EINTR)
-			continue;
-		if (w == -1) {
-			free(frame);
-			ch->broken = 1;
-			return err_set(err, "channel write failed: %s",
-			    strerror(errno));
-		}
-		p += w;
-		left -= (size_t)w;
-	}
-	free(frame);
-	return 0;
+	if (rc == -1)
+		ch->broken = 1;
+	return rc;
 }
 
 /*

@@ -614,6 +614,42 @@ test_proto_write_then_read_round_trip(void **state)
 	close(sv[0]);
 }
 
+/*
+ * Text framed by proto_write_text reads back as the same message a json_t
+ * would give; an empty or oversized body and an unknown type are refused.
+ */
+static void
+test_proto_write_text_round_trip(void **state)
+{
+	static const char text[] = "{\"regions_done\":2,\"regions_total\":17,"
+	    "\"resources\":7}";
+	struct errbuf err;
+	uint32_t type;
+	json_t *out;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(proto_write_text(sv[1], MSG_PROGRESS, text,
+	    strlen(text), &err), 0);
+	assert_int_equal(proto_read(sv[0], &type, &out, &err), 0);
+	assert_int_equal(type, MSG_PROGRESS);
+	assert_int_equal(json_integer_value(json_object_get(out,
+	    "resources")), 7);
+	json_decref(out);
+	assert_int_equal(proto_write_text(sv[1], MSG_PROGRESS, text, 0, &err),
+	    -1);
+	assert_string_equal(err.msg, "PROGRESS: empty body");
+	assert_int_equal(proto_write_text(sv[1], MSG_PROGRESS, text,
+	    (size_t)PROTO_MAX_FRAME + 1, &err), -1);
+	assert_non_null(strstr(err.msg, "exceeds"));
+	assert_int_equal(proto_write_text(sv[1], 9999, text, strlen(text),
+	    &err), -1);
+	assert_string_equal(err.msg, "unknown message type 9999");
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* ---- random input ---- */
 
 static const uint32_t all_types[] = {
@@ -679,6 +715,7 @@ main(void)
 		cmocka_unit_test(test_proto_read_survives_eintr),
 		cmocka_unit_test(test_proto_read_reports_eof_and_oversize),
 		cmocka_unit_test(test_proto_write_then_read_round_trip),
+		cmocka_unit_test(test_proto_write_text_round_trip),
 		cmocka_unit_test(test_proto_decode_random_input_never_crashes),
 	};
 
