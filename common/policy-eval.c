@@ -241,15 +241,28 @@ add_violation(struct policy_violations *out, const struct policy_rule *r,
 	free(q);
 }
 
+/* The first value check the value fails, with why, or NULL. */
+static const struct value_check *
+failed_check(const struct policy *p, const struct policy_rule *r,
+    const char *value, pcre2_match_data *md, char *why, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < POLICY_NITEMS(value_checks); i++)
+		if (value_checks[i].fails(p, r, value, md, why, len))
+			return &value_checks[i];
+	return NULL;
+}
+
 static void
 eval_rule(const struct policy *p, const struct policy_rule *r,
     const struct policy_tag *tags, size_t ntags, pcre2_match_data *md,
     struct policy_violations *out)
 {
+	const struct value_check *failed;
 	const struct policy_tag *t;
 	const char *value;
 	char why[256];
-	size_t i;
 
 	if ((t = find_tag(p, r->name, tags, ntags)) == NULL) {
 		if (r->required)
@@ -258,12 +271,8 @@ eval_rule(const struct policy *p, const struct policy_rule *r,
 		return;
 	}
 	value = t->value != NULL ? t->value : "";
-	for (i = 0; i < POLICY_NITEMS(value_checks); i++) {
-		if (value_checks[i].fails(p, r, value, md, why, sizeof(why))) {
-			add_violation(out, r, value_checks[i].type, value, why);
-			return;
-		}
-	}
+	if ((failed = failed_check(p, r, value, md, why, sizeof(why))) != NULL)
+		add_violation(out, r, failed->type, value, why);
 }
 
 const char *
@@ -281,7 +290,7 @@ policy_value_rejected(const struct policy *p, const char *key,
 	pcre2_match_data *md;
 	char why[256];
 	size_t i;
-	int rejected = 0;
+	int rejected;
 
 	for (i = 0; r == NULL && i < p->nrequired; i++)
 		if (policy_names_equal(p, p->required[i].name, key))
@@ -290,9 +299,7 @@ policy_value_rejected(const struct policy *p, const char *key,
 		return -1;
 	if ((md = pcre2_match_data_create(1, NULL)) == NULL)
 		fatalx("%s: out of memory", __func__);
-	for (i = 0; !rejected && i < POLICY_NITEMS(value_checks); i++)
-		rejected = value_checks[i].fails(p, r, value, md, why,
-		    sizeof(why));
+	rejected = failed_check(p, r, value, md, why, sizeof(why)) != NULL;
 	pcre2_match_data_free(md);
 	return rejected;
 }
