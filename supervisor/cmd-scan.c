@@ -355,10 +355,9 @@ print_account(const struct result_account *a)
 }
 
 static void
-print_quality(const struct result *res)
+print_quality(const json_t *o)
 {
 	char line[ERROR_WIDTH * 2];
-	json_t *o = result_json(res, RESULT_SEVERITY_ALL);
 	const json_t *dq = json_object_get(o, "data_quality"), *n;
 	size_t i;
 
@@ -369,14 +368,12 @@ print_quality(const struct result *res)
 		safe_text(line, sizeof(line), json_string_value(n));
 		printf("  - %s\n", line);
 	}
-	json_decref(o);
 }
 
 /* The gap's total and what it stands for: period, method, CE spend. */
 static void
-print_cost(const struct result *res, const struct result_totals *t)
+print_cost(const json_t *o, const struct result_totals *t)
 {
-	json_t *o = result_json(res, RESULT_SEVERITY_ALL);
 	const json_t *c = json_object_get(o, "cost_attribution");
 	const json_t *p = json_object_get(c, "period");
 	char gap[64];
@@ -395,13 +392,13 @@ print_cost(const struct result *res, const struct result_totals *t)
 		    "" : "s", json_number_value(json_object_get(c,
 		    "ce_request_cost_usd")));
 	}
-	json_decref(o);
 }
 
 static void
 print_summary(const struct result *res)
 {
 	struct result_totals t;
+	json_t *o;
 	size_t i;
 
 	printf("%-12s  %-20s  %-9s  %9s  %9s  %6s  %10s  %12s  %8s  %s\n",
@@ -414,8 +411,10 @@ print_summary(const struct result *res)
 	    "compliant, score %.1f%%, %lld violations\n", t.ok, t.accounts,
 	    t.accounts == 1 ? "" : "s", t.total, t.compliant, 100.0 * t.score,
 	    t.violations);
-	print_cost(res, &t);
-	print_quality(res);
+	o = result_json(res, RESULT_SEVERITY_ALL);	/* built once */
+	print_cost(o, &t);
+	print_quality(o);
+	json_decref(o);
 }
 
 static int

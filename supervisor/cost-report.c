@@ -16,19 +16,21 @@
 #include "errbuf.h"
 #include "log.h"
 #include "policy.h"
+#include "result.h"
 #include "xmalloc.h"
-
-static json_t *
-usd(long long cents)
-{
-	return json_real((double)cents / 100.0);
-}
 
 static json_t *
 range_json(const struct cost_range *r)
 {
 	return json_pack("{s:s, s:s, s:i}", "start", r->start, "end", r->end,
 	    "days", r->days);
+}
+
+/* Nano-dollars scaled by num / den, as dollars rounded once. */
+static json_t *
+scaled_usd(int64_t nanos, int num, int den)
+{
+	return result_usd(cost_cents(nanos, num, den));
 }
 
 /* {name: nanos} to {name: dollars}, scaled from the window to the period. */
@@ -39,8 +41,8 @@ usd_map(const json_t *nanos, int num, int den)
 	const char *k;
 
 	json_object_foreach((json_t *)nanos, k, v)
-		json_object_set_new(o, k, usd(cost_cents(json_integer_value(v),
-		    num, den)));
+		json_object_set_new(o, k, scaled_usd(json_integer_value(v),
+		    num, den));
 	return o;
 }
 
@@ -75,12 +77,11 @@ report_resource(struct cost_run *run, struct cost_acct *a)
 	a->gap_cents = cost_cents(g.violating + g.unreadable, num, den);
 	a->has_gap = 1;
 	parts = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "gap", usd(a->gap_cents),
-	    "violating_cost", usd(cost_cents(g.violating, num, den)),
-	    "unreadable_cost", usd(cost_cents(g.unreadable, num, den)),
-	    "total_cost", usd(cost_cents(g.total, num, den)),
-	    "unattributed_cost", usd(cost_cents(g.total - g.matched, num,
-	    den)),
+	    "gap", result_usd(a->gap_cents),
+	    "violating_cost", scaled_usd(g.violating, num, den),
+	    "unreadable_cost", scaled_usd(g.unreadable, num, den),
+	    "total_cost", scaled_usd(g.total, num, den),
+	    "unattributed_cost", scaled_usd(g.total - g.matched, num, den),
 	    "by_region", usd_map(g.by_region, num, den),
 	    "by_resource_type", usd_map(g.by_type, num, den),
 	    "by_tag_key", usd_map(g.by_tag_key, num, den));
@@ -129,16 +130,16 @@ report_tag(struct cost_run *run, struct cost_acct *a)
 		}
 		gap = cost_cents(t.untagged + t.mis_tagged, 1, 1);
 		json_object_set_new(keys, t.key, json_pack("{s:o, s:o, s:o}",
-		    "untagged", usd(cost_cents(t.untagged, 1, 1)),
-		    "mis_tagged", usd(cost_cents(t.mis_tagged, 1, 1)),
-		    "gap", usd(gap)));
+		    "untagged", scaled_usd(t.untagged, 1, 1),
+		    "mis_tagged", scaled_usd(t.mis_tagged, 1, 1),
+		    "gap", result_usd(gap)));
 		if (!a->has_gap || gap > a->gap_cents)
 			a->gap_cents = gap;
 		a->has_gap = 1;
 	}
 	block_common(run, a, "tag", "lower_bound", &run->period);
 	a->has_gap = 1;		/* with no required key, nothing is missing */
-	json_object_set_new(a->block, "gap", usd(a->gap_cents));
+	json_object_set_new(a->block, "gap", result_usd(a->gap_cents));
 	json_object_set_new(a->block, "tag_keys", keys);
 }
 
@@ -199,7 +200,7 @@ cost_run_json(const struct cost_run *run)
 	    "currency", "USD", "caller", cfg->cost_explorer_account_id !=
 	    NULL ? cfg->cost_explorer_account_id : "each account",
 	    "ce_requests", (json_int_t)run->requests,
-	    "ce_request_cost_usd", usd((long long)run->requests *
+	    "ce_request_cost_usd", result_usd((long long)run->requests *
 	    CE_REQUEST_PRICE_CENTS), "accounts", accts);
 	if (o == NULL)
 		fatalx("%s: json_pack failed", __func__);

@@ -242,32 +242,38 @@ or_null(json_t *v)
  * so they are valid UTF-8 already and need no second check. They are
  * copied, not shared: a shared string would pin its frame's memory.
  */
+enum violation_source {
+	FROM_RESOURCE,
+	FROM_VIOLATION,
+	FROM_ACCOUNT		/* the account's ID */
+};
+
 static const struct violation_field {
-	const char	*key;
-	int		 from_violation;	/* else from the resource */
-	int		 nullable;		/* null when absent (O) */
+	const char		*key;
+	enum violation_source	 source;
+	int			 nullable;	/* null when absent (O) */
 } violation_fields[] = {
-	{ "resource_id", 0, 0 },
-	{ "resource_type", 0, 0 },
-	{ "resource_arn", 0, 0 },
-	{ "region", 0, 0 },
-	{ "account_id", 0, 0 },		/* a->account_id, set below */
-	{ "tag_name", 1, 0 },
-	{ "violation_type", 1, 0 },
-	{ "severity", 1, 0 },
-	{ "current_value", 1, 1 },
-	{ "allowed_values", 1, 1 },
-	{ "message", 1, 0 },
+	{ "resource_id", FROM_RESOURCE, 0 },
+	{ "resource_type", FROM_RESOURCE, 0 },
+	{ "resource_arn", FROM_RESOURCE, 0 },
+	{ "region", FROM_RESOURCE, 0 },
+	{ "account_id", FROM_ACCOUNT, 0 },
+	{ "tag_name", FROM_VIOLATION, 0 },
+	{ "violation_type", FROM_VIOLATION, 0 },
+	{ "severity", FROM_VIOLATION, 0 },
+	{ "current_value", FROM_VIOLATION, 1 },
+	{ "allowed_values", FROM_VIOLATION, 1 },
+	{ "message", FROM_VIOLATION, 0 },
 };
 
 static json_t *
 violation_value(const struct result_account *a, const json_t *r,
     const json_t *v, const struct violation_field *f)
 {
-	const json_t *src = f->from_violation ? v : r;
+	const json_t *src = f->source == FROM_VIOLATION ? v : r;
 	json_t *val;
 
-	if (strcmp(f->key, "account_id") == 0)
+	if (f->source == FROM_ACCOUNT)
 		return json_string(a->account_id);
 	val = json_object_get(src, f->key);
 	if (f->nullable)
@@ -435,6 +441,12 @@ result_set_cost(struct result *res, json_t *block, const char *why_not)
 	res->cost_missing = why_not != NULL ? xstrdup(why_not) : NULL;
 }
 
+json_t *
+result_usd(long long cents)
+{
+	return json_real((double)cents / 100.0);
+}
+
 void
 result_set_account_cost(struct result_account *a, long long cents)
 {
@@ -546,7 +558,7 @@ breakdown_entry(const struct result_account *a)
 	    "compliance_score", result_score(a->compliant, a->total),
 	    "violation_count", (json_int_t)a->violations,
 	    "cost_attribution_gap", a->has_cost ?
-	    json_real((double)a->cost_cents / 100.0) : json_null());
+	    result_usd(a->cost_cents) : json_null());
 	if (o == NULL)
 		fatalx("%s: json_pack failed", __func__);
 	return o;
@@ -720,7 +732,7 @@ result_json(const struct result *res, enum result_severity filter)
 	    "compliant_resources", (json_int_t)t.compliant,
 	    "violations", list,
 	    "cost_attribution_gap", t.cost_accounts > 0 ?
-	    json_real((double)t.cost_cents / 100.0) : json_null(),
+	    result_usd(t.cost_cents) : json_null(),
 	    "scan_timestamp", when,
 	    "severity_filter", severity_names[filter],
 	    "violation_count_total", (json_int_t)t.violations,

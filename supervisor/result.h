@@ -118,6 +118,8 @@ void	result_set_cached(struct result_account *, time_t scanned_at);
  */
 void	result_set_cost(struct result *, json_t *block, const char *why_not);
 void	result_set_account_cost(struct result_account *, long long cents);
+/* Cents as the JSON number of dollars every answer shows (12.34). */
+json_t	*result_usd(long long cents);
 /* An extra data_quality note (e.g. the history could not be written). */
 void	result_note(struct result *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -164,8 +164,8 @@ groups_json(const json_t *accounts, const char *group_by)
 			group_account(sums, a, group_by);
 	v = xcalloc(json_object_size(sums) + 1, sizeof(*v));
 	json_object_foreach(sums, k, c)
-		v[n++] = json_pack("{s:s, s:f}", "key", k, "gap",
-		    (double)json_integer_value(c) / 100.0);
+		v[n++] = json_pack("{s:s, s:o}", "key", k, "gap",
+		    result_usd(json_integer_value(c)));
 	qsort(v, n, sizeof(*v), group_cmp);
 	for (i = 0; i < n; i++)
 		json_array_append_new(out, v[i]);

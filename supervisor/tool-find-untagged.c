@@ -268,7 +268,7 @@ untagged_costs(struct untagged *u, const struct cost_run *run,
 			return -1;
 		}
 		json_object_set_new(r, "cost", rc == 1 ?
-		    json_real((double)cents / 100.0) : json_null());
+		    result_usd(cents) : json_null());
 		if (u->min_cents >= 0 && (rc == 0 || cents < u->min_cents))
 			continue;
 		sum += rc == 1 ? cents : 0;
@@ -319,7 +319,7 @@ untagged_done(struct tool_call *c, const struct tool_scan_done *d)
 	    "data_quality", json_object_get(full, "data_quality"));
 	if (u->costs) {
 		json_object_set_new(o, "untagged_cost", d->cost != NULL ?
-		    json_real((double)cost_sum / 100.0) : json_null());
+		    result_usd(cost_sum) : json_null());
 		if (json_object_get(full, "cost_attribution") != NULL)
 			json_object_set(o, "cost_attribution",
 			    json_object_get(full, "cost_attribution"));
