@@ -77,11 +77,17 @@ config_check_session_name(const char *s, struct errbuf *why)
 }
 
 int
-config_check_account_id(const char *s, struct errbuf *why)
+config_account_id_valid(const char *s)
 {
 	size_t len = strlen(s);
 
-	if (len == CONFIG_ACCOUNT_ID_LEN && is_digits(s, len))
+	return len == CONFIG_ACCOUNT_ID_LEN && is_digits(s, len);
+}
+
+int
+config_check_account_id(const char *s, struct errbuf *why)
+{
+	if (config_account_id_valid(s))
 		return 0;
 	return err_set(why, "must be exactly 12 digits");
 }

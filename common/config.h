@@ -85,5 +85,7 @@ void	config_report_stderr(void *arg, enum config_severity, const char *line);
 
 /* The AssumeRole ARN for an account, from the validated template. */
 char	*config_role_arn(const struct config *cfg, const char *account_id);
+/* Exactly CONFIG_ACCOUNT_ID_LEN digits: the one account ID rule. */
+int	config_account_id_valid(const char *);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "config.h"
 #include "errbuf.h"
 #include "fdio.h"
 #include "proto.h"
@@ -331,16 +332,10 @@ check_int(struct check *c, const json_t *v, const struct field *f)
 static int
 check_account(struct check *c, const json_t *v)
 {
-	const char *s;
-	size_t i;
-
-	if (!json_is_string(v) || json_string_length(v) != 12)
+	/* The length check also refuses an embedded NUL. */
+	if (!json_is_string(v) || json_string_length(v) != 12 ||
+	    !config_account_id_valid(json_string_value(v)))
 		return fail(c, "expected 12 digits");
-	s = json_string_value(v);
-	for (i = 0; i < 12; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return fail(c, "expected 12 digits");
-	}
 	return 0;
 }
 

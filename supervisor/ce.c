@@ -16,6 +16,7 @@
 
 #include "awsjson.h"
 #include "ce.h"
+#include "config.h"
 #include "creds.h"
 #include "errbuf.h"
 #include "evcurl.h"
@@ -182,17 +183,6 @@ ce_bad(struct errbuf *err, const char *path, const json_t *v,
 	return rc;
 }
 
-static int
-ce_is_account(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < 12; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return 0;
-	return s[i] == '\0';
-}
-
 /*
  * The second group key as a line key: a resource id as is; for a tag
  * "Key$value" the value (Cost Explorer echoes the key as asked, so the
@@ -265,7 +255,7 @@ ce_parse_group(const struct ce_query *q, const json_t *g, const char *path,
 		    "the second GroupBy");
 	account = json_string_value(json_array_get(keys, 0));
 	snprintf(where, sizeof(where), "%s.Keys[0]", path);
-	if (account == NULL || !ce_is_account(account))
+	if (account == NULL || !config_account_id_valid(account))
 		return ce_bad(err, where, json_array_get(keys, 0),
 		    "a 12-digit account ID");
 	snprintf(where, sizeof(where), "%s.Keys[1]", path);

@@ -751,17 +751,6 @@ scan_identity_done(const char *account_id, const char *arn,
 
 /* --- the request --- */
 
-static int
-scan_valid_account(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return i == CONFIG_ACCOUNT_ID_LEN;
-}
-
 /* us-east-1, eu-central-2, us-gov-west-1: letters, dashes, a number. */
 static int
 scan_valid_region(const char *s)
@@ -801,7 +790,7 @@ scan_request_accounts(struct scan *s, const struct scan_request *req,
 
 	s->ids = xcalloc(req->naccount_ids + 1, sizeof(*s->ids));
 	for (i = 0; i < req->naccount_ids; i++) {
-		if (!scan_valid_account(req->account_ids[i]))
+		if (!config_account_id_valid(req->account_ids[i]))
 			return err_set(err, "account ID \"%.64s\": expected 12 "
 			    "digits", req->account_ids[i]);
 		if (!scan_has(s->ids, s->nids, req->account_ids[i]))
