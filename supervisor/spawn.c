@@ -1,15 +1,16 @@
 /*
  * Process creation, in one place and one way (STYLE.md rule 8):
- * socketpair with CLOEXEC, fork, the child's end on fd 3, closefrom, then
- * execve of tagwarden-worker with the environment spawn_env() builds.
+ * socketpair with CLOEXEC, posix_spawn with the child's end on fd 3 and
+ * every other fd closed, of tagwarden-worker with the environment
+ * spawn_env() builds.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,10 +24,8 @@
 
 extern char **environ;
 
-/* Where the child parks its fds before moving them to 0..4. */
-#define SPAWN_PARK_FD	10
-/* The execve status pipe lives here in the child until exec closes it. */
-#define SPAWN_STATUS_FD	4
+/* Channel (2), stderr pipe (2), /dev/null. */
+#define SPAWN_NFDS	5
 
 /* The variables a worker may see; a row ending in '_' is a prefix. */
 static const char *const env_allowed[] = {
@@ -102,56 +101,57 @@ spawn_env_free(char **env)
 }
 
 /*
- * In the child, between fork and execve: only async-signal-safe calls, as
- * the supervisor may have threads (libcurl's resolver). Every fd is first
- * parked above SPAWN_PARK_FD so that no dup2 below overwrites a source.
+ * File actions run in the child in order. Every source fd is first parked
+ * above all of them, so that no dup2 onto 0..3 overwrites a source still
+ * to be moved (a supervisor started with fd 0 closed gets low numbers).
+ * dup2 onto the same number clears FD_CLOEXEC in glibc >= 2.29, as POSIX
+ * now requires, so fd 3 survives exec even if it already was fd 3.
  */
-static void __attribute__((noreturn))
-spawn_child(const char *path, char *const envp[], int sock, int errw,
-    int statw, int null)
+static int
+spawn_actions(posix_spawn_file_actions_t *fa, int sock, int errw, int null)
 {
-	char *const argv[] = { (char *)"tagwarden-worker", NULL };
-	char *const noenv[] = { NULL };
-	sigset_t none;
+	int park = sock, e;
+
+	if (errw > park)
+		park = errw;
+	if (null > park)
+		park = null;
+	park++;
+	if ((e = posix_spawn_file_actions_init(fa)) != 0)
+		return e;
+	if ((e = posix_spawn_file_actions_adddup2(fa, sock, park)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(fa, errw, park + 1)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(fa, null, park + 2)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(fa, park + 2,
+	    STDIN_FILENO)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(fa, park + 2,
+	    STDOUT_FILENO)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(fa, park + 1,
+	    STDERR_FILENO)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(fa, park, 3)) != 0 ||
+	    (e = posix_spawn_file_actions_addclosefrom_np(fa, 4)) != 0)
+		posix_spawn_file_actions_destroy(fa);
+	return e;
+}
+
+/* Signals back to normal in the worker: nothing blocked, SIGPIPE default. */
+static int
+spawn_attrs(posix_spawnattr_t *at)
+{
+	sigset_t none, pipe;
 	int e;
 
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if ((sock = fcntl(sock, F_DUPFD_CLOEXEC, SPAWN_PARK_FD)) == -1 ||
-	    (errw = fcntl(errw, F_DUPFD_CLOEXEC, SPAWN_PARK_FD)) == -1 ||
-	    (null = fcntl(null, F_DUPFD_CLOEXEC, SPAWN_PARK_FD)) == -1 ||
-	    (statw = fcntl(statw, F_DUPFD_CLOEXEC, SPAWN_PARK_FD)) == -1 ||
-	    dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1 ||
-	    dup2(errw, STDERR_FILENO) == -1 || dup2(sock, 3) == -1 ||
-	    dup3(statw, SPAWN_STATUS_FD, O_CLOEXEC) == -1)
-		goto fail;
-	/*
-	 * dup2 onto another number clears FD_CLOEXEC, but had the end already
-	 * been fd 3 it would have been a no-op and exec would close it: clear
-	 * the flag explicitly either way (OpenSMTPD start_child()).
-	 */
-	if (fcntl(3, F_SETFD, 0) == -1)
-		goto fail;
-	closefrom(SPAWN_STATUS_FD + 1);
-	execve(path, argv, envp != NULL ? envp : noenv);
-fail:
-	e = errno;
-	(void)!write(SPAWN_STATUS_FD, &e, sizeof(e));
-	_exit(127);
-}
-
-/* 0 once the child has exec'd (the pipe closed), else its errno. */
-static int
-spawn_wait_exec(int statr)
-{
-	ssize_t n;
-	int e = 0;
-
-	do {
-		n = read(statr, &e, sizeof(e));
-	} while (n == -1 && errno == EINTR);
-	return n == (ssize_t)sizeof(e) ? e : 0;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	if ((e = posix_spawnattr_init(at)) != 0)
+		return e;
+	if ((e = posix_spawnattr_setsigmask(at, &none)) != 0 ||
+	    (e = posix_spawnattr_setsigdefault(at, &pipe)) != 0 ||
+	    (e = posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF)) != 0)
+		posix_spawnattr_destroy(at);
+	return e;
 }
 
 static void
@@ -167,53 +167,63 @@ close_all(int *fds, size_t n)
 }
 
 static int
-spawn_fds(int fds[7], struct errbuf *err)
+spawn_fds(int fds[SPAWN_NFDS], struct errbuf *err)
 {
 	const char *what = "socketpair";
 
-	/* channel (2), stderr pipe (2), exec status pipe (2), /dev/null */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0) {
 		what = "pipe";
-		if (pipe2(fds + 2, O_CLOEXEC) == 0 &&
-		    pipe2(fds + 4, O_CLOEXEC) == 0) {
+		if (pipe2(fds + 2, O_CLOEXEC) == 0) {
 			what = "/dev/null";
-			if ((fds[6] = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1)
+			if ((fds[4] = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1)
 				return 0;
 		}
 	}
 	err_set(err, "cannot start a worker: %s: %s", what, strerror(errno));
-	close_all(fds, 7);
+	close_all(fds, SPAWN_NFDS);
 	return -1;
 }
 
+/*
+ * posix_spawn, not fork: glibc starts the child with CLONE_VM|CLONE_VFORK,
+ * so the supervisor's heap (hundreds of MiB while accounts are buffered)
+ * is neither copied into page tables nor copy-on-write faulted afterwards,
+ * and an execve failure comes back as its return value.
+ */
 int
 spawn_worker(const char *path, char *const envp[], struct spawn_child *sc,
     struct errbuf *err)
 {
-	int fds[7] = { -1, -1, -1, -1, -1, -1, -1 }, e, status;
+	char *const argv[] = { (char *)"tagwarden-worker", NULL };
+	char *const noenv[] = { NULL };
+	int fds[SPAWN_NFDS] = { -1, -1, -1, -1, -1 }, e;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
 	pid_t pid;
 
 	if (spawn_fds(fds, err) == -1)
 		return -1;
-	if ((pid = fork()) == -1) {
-		err_set(err, "cannot start a worker: fork: %s", strerror(errno));
-		close_all(fds, 7);
-		return -1;
+	if ((e = spawn_actions(&fa, fds[1], fds[3], fds[4])) != 0) {
+		close_all(fds, SPAWN_NFDS);
+		return err_set(err, "cannot start a worker: posix_spawn "
+		    "file actions: %s", strerror(e));
 	}
-	if (pid == 0)
-		spawn_child(path, envp, fds[1], fds[3], fds[5], fds[6]);
+	if ((e = spawn_attrs(&at)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		close_all(fds, SPAWN_NFDS);
+		return err_set(err, "cannot start a worker: posix_spawn "
+		    "attributes: %s", strerror(e));
+	}
+	e = posix_spawn(&pid, path, &fa, &at, argv,
+	    envp != NULL ? envp : noenv);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (e != 0) {
+		close_all(fds, SPAWN_NFDS);
+		return err_set(err, "cannot execute %s: %s", path, strerror(e));
+	}
 	close(fds[1]);
 	close(fds[3]);
-	close(fds[5]);
-	close(fds[6]);
-	fds[1] = fds[3] = fds[5] = fds[6] = -1;
-	if ((e = spawn_wait_exec(fds[4])) != 0) {
-		close_all(fds, 7);
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-			;
-		return err_set(err, "cannot execute %s: %s", path,
-		    strerror(e));
-	}
 	close(fds[4]);
 	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(fds[2], F_SETFL, O_NONBLOCK) == -1)
