@@ -438,11 +438,11 @@ scan_from_cache(struct scan_account *a)
 		log_warnx("result cache: %s", err.msg);
 	if (rc != 1)
 		return 0;
-	json_array_foreach(store_account_resources(hit.account), i, item)
+	json_array_foreach(hit.resources, i, item)
 		if (scan_feed_resource(a, item, &err) == -1)
 			log_warnx("account %s: cached resource: %s", a->id,
 			    err.msg);
-	json_array_foreach(store_account_regions(hit.account), i, item)
+	json_array_foreach(hit.regions, i, item)
 		scan_feed_region(a, item);
 	result_set_cached(a->res, hit.finished_at);
 	a->cache_scan_id = hit.scan_id;

@@ -17,6 +17,7 @@
 
 #include "errbuf.h"
 #include "log.h"
+#include "rowbuf.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -107,8 +108,9 @@ struct store {
 };
 
 struct store_account {
-	json_t	*resources;
-	json_t	*regions;
+	struct rowbuf	*rows;		/* resources, each then its violations */
+	size_t		 nresources;
+	json_t		*regions;
 };
 
 /* "YYYY-MM-DDTHH:MM:SSZ": fixed width, so text order is time order. */
@@ -285,6 +287,15 @@ redact_json(const json_t *v)
 	return copy != NULL ? copy : json_null();
 }
 
+/* v itself (a new reference) when it holds nothing to scrub, else a copy. */
+static json_t *
+scrubbed(const json_t *v)
+{
+	if (!redact_json_needed(v))
+		return json_incref((json_t *)v);
+	return redact_json(v);
+}
+
 /* --- statements --- */
 
 static int
@@ -314,45 +325,6 @@ bind_text(sqlite3_stmt *s, int i, const char *text, int redact)
 	}
 	r = store_redact(text);
 	sqlite3_bind_text(s, i, r, -1, free);
-}
-
-/*
- * Sorted keys: the stored text does not depend on the order the worker
- * sent. Most documents (a resource's tags) fit the stack buffer, which
- * saves jansson's growing buffer and its copy; SQLite copies it once.
- */
-static void
-bind_dump(sqlite3_stmt *s, int i, const json_t *v)
-{
-	char buf[4096], *text;
-	size_t n;
-
-	n = json_dumpb(v, buf, sizeof(buf), JSON_COMPACT | JSON_SORT_KEYS);
-	if (n > 0 && n <= sizeof(buf)) {
-		sqlite3_bind_text(s, i, buf, (int)n, SQLITE_TRANSIENT);
-		return;
-	}
-	if ((text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	sqlite3_bind_text(s, i, text, -1, free);
-}
-
-static void
-bind_json(sqlite3_stmt *s, int i, const json_t *v)
-{
-	json_t *clean;
-
-	if (v == NULL || json_is_null(v)) {
-		sqlite3_bind_null(s, i);
-		return;
-	}
-	if (!redact_json_needed(v)) {
-		bind_dump(s, i, v);
-		return;
-	}
-	clean = redact_json(v);
-	bind_dump(s, i, clean);
-	json_decref(clean);
 }
 
 static void
@@ -584,10 +556,18 @@ store_sqlite(struct store *st)
 static void
 bind_array(sqlite3_stmt *s, int i, const json_t *a)
 {
-	if (a == NULL)
+	json_t *clean;
+	char *text;
+
+	if (a == NULL) {
 		sqlite3_bind_null(s, i);
-	else
-		bind_json(s, i, a);
+		return;
+	}
+	clean = scrubbed(a);
+	if ((text = json_dumps(clean, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	json_decref(clean);
+	sqlite3_bind_text(s, i, text, -1, free);
 }
 
 int
@@ -632,12 +612,23 @@ store_scan_finish(struct store *st, int64_t scan_id,
 
 /* --- one account's buffer --- */
 
+/*
+ * Values are taken out of the worker's JSON, scrubbed and dumped as they
+ * arrive, so that the frame's tree is freed at once; the commit only binds.
+ * A resource row holds ST_RESOURCE's parameters from 3 on, each violation
+ * row ST_VIOLATION's from 6 on (3..5 are its resource's first three).
+ */
+enum buffered_row { ROW_RESOURCE, ROW_VIOLATION };
+
+#define RESOURCE_VALUES		10
+#define VIOLATION_VALUES	6
+
 struct store_account *
 store_account_new(void)
 {
 	struct store_account *a = xcalloc(1, sizeof(*a));
 
-	a->resources = json_array();
+	a->rows = rowbuf_new();
 	a->regions = json_array();
 	return a;
 }
@@ -647,15 +638,93 @@ store_account_free(struct store_account *a)
 {
 	if (a == NULL)
 		return;
-	json_decref(a->resources);
+	rowbuf_free(a->rows);
 	json_decref(a->regions);
 	free(a);
 }
 
-void
-store_account_add_resource(struct store_account *a, json_t *resource)
+static void
+pack_text(struct rowbuf *rb, const char *text, int redact)
 {
-	json_array_append(a->resources, resource);
+	char *r;
+
+	if (text == NULL || !redact || !redact_needed(text)) {
+		rowbuf_text(rb, text);
+		return;
+	}
+	r = store_redact(text);
+	rowbuf_text(rb, r);
+	free(r);
+}
+
+/*
+ * Sorted keys: the stored text does not depend on the order the worker
+ * sent. Most documents (a resource's tags) fit the stack buffer, which
+ * saves jansson's growing buffer and its copy.
+ */
+static void
+pack_dump(struct rowbuf *rb, const json_t *v)
+{
+	char buf[4096], *text;
+	size_t n;
+
+	n = json_dumpb(v, buf, sizeof(buf), JSON_COMPACT | JSON_SORT_KEYS);
+	if (n > 0 && n <= sizeof(buf)) {
+		rowbuf_textn(rb, buf, n);
+		return;
+	}
+	if ((text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	rowbuf_text(rb, text);
+	free(text);
+}
+
+static void
+pack_json(struct rowbuf *rb, const json_t *v)
+{
+	json_t *clean;
+
+	if (v == NULL || json_is_null(v)) {
+		rowbuf_text(rb, NULL);
+		return;
+	}
+	clean = scrubbed(v);
+	pack_dump(rb, clean);
+	json_decref(clean);
+}
+
+static void
+pack_violation(struct rowbuf *rb, const json_t *v)
+{
+	rowbuf_row(rb, ROW_VIOLATION);
+	pack_text(rb, jstr(v, "tag_name"), 1);
+	pack_text(rb, jstr(v, "violation_type"), 0);
+	pack_text(rb, jstr(v, "severity"), 0);
+	pack_text(rb, jstr(v, "current_value"), 1);
+	pack_json(rb, json_object_get(v, "allowed_values"));
+	pack_text(rb, jstr(v, "message"), 1);
+}
+
+void
+store_account_add_resource(struct store_account *a, const json_t *r)
+{
+	const json_t *v;
+	size_t i;
+
+	rowbuf_row(a->rows, ROW_RESOURCE);
+	pack_text(a->rows, jstr(r, "region"), 1);
+	pack_text(a->rows, jstr(r, "resource_arn"), 1);
+	pack_text(a->rows, jstr(r, "resource_type"), 1);
+	pack_text(a->rows, jstr(r, "resource_id"), 1);
+	pack_json(a->rows, json_object_get(r, "tags"));
+	pack_text(a->rows, jstr(r, "tags_error"), 1);
+	rowbuf_int(a->rows, json_is_true(json_object_get(r, "compliant")));
+	rowbuf_int(a->rows, json_is_true(json_object_get(r, "in_scope")));
+	pack_text(a->rows, jstr(r, "created_at"), 1);
+	pack_text(a->rows, jstr(r, "state"), 1);
+	json_array_foreach(json_object_get(r, "violations"), i, v)
+		pack_violation(a->rows, v);
+	a->nresources++;
 }
 
 void
@@ -667,19 +736,7 @@ store_account_add_region(struct store_account *a, json_t *region)
 size_t
 store_account_nresources(const struct store_account *a)
 {
-	return json_array_size(a->resources);
-}
-
-const json_t *
-store_account_resources(const struct store_account *a)
-{
-	return a->resources;
-}
-
-const json_t *
-store_account_regions(const struct store_account *a)
-{
-	return a->regions;
+	return a->nresources;
 }
 
 /* --- one account's transaction --- */
@@ -734,59 +791,32 @@ insert_regions(struct store *st, int64_t scan_id, const char *account_id,
 	return 0;
 }
 
-static int
-insert_violations(struct store *st, int64_t scan_id, const char *account_id,
-    const json_t *res, struct errbuf *err)
-{
-	sqlite3_stmt *s = st->stmt[ST_VIOLATION];
-	const json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(res, "violations"), i, v) {
-		sqlite3_bind_int64(s, 1, scan_id);
-		bind_text(s, 2, account_id, 0);
-		bind_text(s, 3, jstr(res, "region"), 1);
-		bind_text(s, 4, jstr(res, "resource_arn"), 1);
-		bind_text(s, 5, jstr(res, "resource_type"), 1);
-		bind_text(s, 6, jstr(v, "tag_name"), 1);
-		bind_text(s, 7, jstr(v, "violation_type"), 0);
-		bind_text(s, 8, jstr(v, "severity"), 0);
-		bind_text(s, 9, jstr(v, "current_value"), 1);
-		bind_json(s, 10, json_object_get(v, "allowed_values"));
-		bind_text(s, 11, jstr(v, "message"), 1);
-		if (store_step(st, ST_VIOLATION, err,
-		    "cannot record a violation") == -1)
-			return -1;
-	}
-	return 0;
-}
-
+/* Each buffered resource, then its violations with its region, ARN, type. */
 static int
 insert_resources(struct store *st, int64_t scan_id, const char *account_id,
-    const json_t *resources, struct errbuf *err)
+    const struct rowbuf *rows, struct errbuf *err)
 {
-	sqlite3_stmt *s = st->stmt[ST_RESOURCE];
-	const json_t *r;
-	size_t i;
+	sqlite3_stmt *res = st->stmt[ST_RESOURCE], *vio = st->stmt[ST_VIOLATION];
+	size_t pos = 0, parent = 0;
+	int kind;
 
-	json_array_foreach(resources, i, r) {
-		sqlite3_bind_int64(s, 1, scan_id);
-		bind_text(s, 2, account_id, 0);
-		bind_text(s, 3, jstr(r, "region"), 1);
-		bind_text(s, 4, jstr(r, "resource_arn"), 1);
-		bind_text(s, 5, jstr(r, "resource_type"), 1);
-		bind_text(s, 6, jstr(r, "resource_id"), 1);
-		bind_json(s, 7, json_object_get(r, "tags"));
-		bind_text(s, 8, jstr(r, "tags_error"), 1);
-		sqlite3_bind_int(s, 9, json_is_true(json_object_get(r,
-		    "compliant")));
-		sqlite3_bind_int(s, 10, json_is_true(json_object_get(r,
-		    "in_scope")));
-		bind_text(s, 11, jstr(r, "created_at"), 1);
-		bind_text(s, 12, jstr(r, "state"), 1);
-		if (store_step(st, ST_RESOURCE, err,
-		    "cannot record a resource") == -1 ||
-		    insert_violations(st, scan_id, account_id, r, err) == -1)
+	while ((kind = rowbuf_next(rows, &pos)) != -1) {
+		if (kind == ROW_RESOURCE) {
+			parent = pos;
+			sqlite3_bind_int64(res, 1, scan_id);
+			bind_text(res, 2, account_id, 0);
+			rowbuf_bind(rows, &pos, res, 3, RESOURCE_VALUES);
+			if (store_step(st, ST_RESOURCE, err,
+			    "cannot record a resource") == -1)
+				return -1;
+			continue;
+		}
+		sqlite3_bind_int64(vio, 1, scan_id);
+		bind_text(vio, 2, account_id, 0);
+		rowbuf_bind(rows, &(size_t){ parent }, vio, 3, 3);
+		rowbuf_bind(rows, &pos, vio, 6, VIOLATION_VALUES);
+		if (store_step(st, ST_VIOLATION, err,
+		    "cannot record a violation") == -1)
 			return -1;
 	}
 	return 0;
@@ -808,8 +838,8 @@ store_account_commit(struct store *st, int64_t scan_id,
 		rv = insert_regions(st, scan_id, row->account_id, a->regions,
 		    err);
 	if (rv == 0 && a != NULL && strcmp(row->status, "ok") == 0)
-		rv = insert_resources(st, scan_id, row->account_id,
-		    a->resources, err);
+		rv = insert_resources(st, scan_id, row->account_id, a->rows,
+		    err);
 	if (rv == 0)
 		rv = store_step(st, ST_COMMIT, err, "cannot commit the account");
 	if (rv == -1) {
@@ -846,7 +876,7 @@ col_json_doc(sqlite3_stmt *s, int i)
 /* Rows in RESOURCE_BATCH shape; index maps each ARN to its object. */
 static int
 cache_resources(struct store *st, int64_t scan_id, const char *account_id,
-    struct store_account *a, json_t *index, struct errbuf *err)
+    json_t *resources, json_t *index, struct errbuf *err)
 {
 	sqlite3_stmt *s = st->stmt[ST_CACHE_RESOURCES];
 	json_t *r;
@@ -868,7 +898,7 @@ cache_resources(struct store *st, int64_t scan_id, const char *account_id,
 		if (r == NULL)
 			fatalx("%s: json_pack failed", __func__);
 		json_object_set(index, jstr(r, "resource_arn"), r);
-		json_array_append_new(a->resources, r);
+		json_array_append_new(resources, r);
 	}
 	if (rc != SQLITE_DONE)
 		store_sqlerr(st, err, "cannot read cached resources");
@@ -910,7 +940,7 @@ cache_violations(struct store *st, int64_t scan_id, const char *account_id,
 
 static int
 cache_regions(struct store *st, int64_t scan_id, const char *account_id,
-    struct store_account *a, struct errbuf *err)
+    json_t *regions, struct errbuf *err)
 {
 	sqlite3_stmt *s = st->stmt[ST_CACHE_REGIONS];
 	json_t *r;
@@ -925,7 +955,7 @@ cache_regions(struct store *st, int64_t scan_id, const char *account_id,
 		    "resources", (json_int_t)sqlite3_column_int64(s, 4));
 		if (r == NULL)
 			fatalx("%s: json_pack failed", __func__);
-		json_array_append_new(a->regions, r);
+		json_array_append_new(regions, r);
 	}
 	if (rc != SQLITE_DONE)
 		store_sqlerr(st, err, "cannot read cached regions");
@@ -976,12 +1006,13 @@ store_cache_find(struct store *st, const char *account_id,
 	if ((rv = cache_row(st, account_id, cache_key, not_before, hit,
 	    err)) != 1)
 		return rv;
-	hit->account = store_account_new();
+	hit->resources = json_array();
+	hit->regions = json_array();
 	index = json_object();
-	if (cache_resources(st, hit->scan_id, account_id, hit->account, index,
-	    err) == -1 || cache_violations(st, hit->scan_id, account_id,
+	if (cache_resources(st, hit->scan_id, account_id, hit->resources,
+	    index, err) == -1 || cache_violations(st, hit->scan_id, account_id,
 	    index, err) == -1 || cache_regions(st, hit->scan_id, account_id,
-	    hit->account, err) == -1)
+	    hit->regions, err) == -1)
 		rv = -1;
 	json_decref(index);
 	if (rv == -1)
@@ -994,6 +1025,7 @@ store_cached_clear(struct store_cached *hit)
 {
 	free(hit->account_alias);
 	free(hit->assumed_role_arn);
-	store_account_free(hit->account);
+	json_decref(hit->resources);
+	json_decref(hit->regions);
 	memset(hit, 0, sizeof(*hit));
 }

@@ -68,16 +68,14 @@ int	store_scan_finish(struct store *, int64_t scan_id,
  * One account's rows, buffered in memory while its worker streams, so that
  * nothing of the account reaches the database until it is final. Resources
  * are RESOURCE_BATCH entries and regions REGION_DONE bodies (common/proto.h
- * shapes); the buffer keeps a reference to each.
+ * shapes). A resource is copied out as the rows it will be, scrubbed, so
+ * the caller may free it at once; a region is kept by reference.
  */
 struct store_account *store_account_new(void);
 void	store_account_free(struct store_account *);
-void	store_account_add_resource(struct store_account *, json_t *);
+void	store_account_add_resource(struct store_account *, const json_t *);
 void	store_account_add_region(struct store_account *, json_t *);
 size_t	store_account_nresources(const struct store_account *);
-/* Borrowed; the array of resources or of regions, in arrival order. */
-const json_t *store_account_resources(const struct store_account *);
-const json_t *store_account_regions(const struct store_account *);
 
 /* The account_results row; status is "ok", "failed", "timeout", ... */
 struct store_account_row {
@@ -116,7 +114,8 @@ struct store_cached {
 	time_t			 finished_at;
 	char			*account_alias;
 	char			*assumed_role_arn;
-	struct store_account	*account;
+	json_t			*resources;	/* in arrival order */
+	json_t			*regions;
 };
 
 int	store_cache_find(struct store *, const char *account_id,
