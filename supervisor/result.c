@@ -137,6 +137,7 @@ result_add_account(struct result *res, const char *account_id)
 	struct result_account *a = xcalloc(1, sizeof(*a));
 
 	snprintf(a->account_id, sizeof(a->account_id), "%s", account_id);
+	a->res = res;
 	a->kept = json_array();
 	a->unreadable_list = json_array();
 	a->regions = json_array();
@@ -320,7 +321,8 @@ count_violations(struct result_account *a, const json_t *r)
 		else
 			a->warnings++;
 		kept = error ? &a->kept_errors : &a->kept_warnings;
-		if (*kept >= RESULT_MAX_VIOLATIONS)
+		if (*kept >= RESULT_MAX_VIOLATIONS ||
+		    (error ? a->enough_errors : a->enough_warnings))
 			continue;
 		(*kept)++;
 		json_array_append_new(a->kept, violation_json(a, r, v));
@@ -388,6 +390,53 @@ result_add_region(struct result_account *a, const json_t *body)
 	    "aws_code", or_null(json_object_get(body, "aws_code"))));
 }
 
+/* Drop the kept violations of one severity, "error" or "warning". */
+static void
+drop_kept(struct result_account *a, const char *severity)
+{
+	json_t *rest = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(a->kept, i, v)
+		if (strcmp(jstr(v, "severity"), severity) != 0)
+			json_array_append(rest, v);
+	json_decref(a->kept);
+	a->kept = rest;
+}
+
+/*
+ * The violation list takes kept violations in account order. Once the ok
+ * accounts before an account keep RESULT_MAX_VIOLATIONS of a severity, no
+ * violation of that severity from it can reach the list under any filter:
+ * they are dropped and no more are kept. A 100-account scan then holds
+ * about the list's worth of violations, not every account's 2,000.
+ */
+static void
+prune_kept(struct result *res)
+{
+	struct result_account *a;
+	long long errors = 0, warnings = 0;
+	size_t i;
+
+	for (i = 0; i < res->naccounts; i++) {
+		a = res->accounts[i];
+		if (errors >= RESULT_MAX_VIOLATIONS && !a->enough_errors) {
+			a->enough_errors = 1;
+			drop_kept(a, "error");
+			a->kept_errors = 0;
+		}
+		if (warnings >= RESULT_MAX_VIOLATIONS && !a->enough_warnings) {
+			a->enough_warnings = 1;
+			drop_kept(a, "warning");
+			a->kept_warnings = 0;
+		}
+		if (a->status == RESULT_OK) {
+			errors += a->kept_errors;
+			warnings += a->kept_warnings;
+		}
+	}
+}
+
 void
 result_finish_account(struct result_account *a, enum result_status status,
     const char *error, const char *alias, long long duration_ms)
@@ -402,8 +451,10 @@ result_finish_account(struct result_account *a, enum result_status status,
 	a->duration_ms = duration_ms;
 	json_decref(a->arns);
 	a->arns = NULL;
-	if (status == RESULT_OK)
+	if (status == RESULT_OK) {
+		prune_kept(a->res);
 		return;
+	}
 	a->seen = a->total = a->compliant = a->violations = 0;
 	a->errors = a->warnings = a->unreadable = 0;
 	a->kept_errors = a->kept_warnings = 0;

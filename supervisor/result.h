@@ -73,8 +73,11 @@ struct result_account {
 	int			 has_cost;	/* cost_cents is the gap */
 	long long		 cost_cents;
 	/* private */
+	struct result		*res;
 	json_t			*kept;		/* violations, bounded */
 	long long		 kept_errors, kept_warnings;
+	/* The ok accounts before this one keep the list's worth already. */
+	int			 enough_errors, enough_warnings;
 	json_t			*unreadable_list;
 	json_t			*regions;	/* failed and skipped regions */
 	json_t			*arns;		/* seen ARNs, while scanning */

@@ -685,6 +685,84 @@ test_result_account_order(void **state)
 	result_free(res);
 }
 
+/* The severities of a list, in order, as one letter each (e / w). */
+static void
+list_severities(const json_t *o, char *out, size_t size)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(o, "violations"), i, v) {
+		assert_true(i + 1 < size);
+		out[i] = json_string_value(json_object_get(v, "severity"))[0];
+		out[i + 1] = '\0';
+	}
+}
+
+/*
+ * Once the ok accounts before one keep a list's worth of a severity, it
+ * keeps none of that severity, and every list is still what it would
+ * have been: account order, arrival order, the first 1000.
+ */
+static void
+test_result_kept_bounded(void **state)
+{
+	struct result *res = result_new(1, 0);
+	struct result_account *a = result_add_account(res, ACCT_A);
+	struct result_account *b = result_add_account(res, ACCT_B);
+	struct result_account *c = result_add_account(res, ACCT_C);
+	struct result_account *d = result_add_account(res, ACCT_D);
+	char arn[64], sev[RESULT_MAX_VIOLATIONS + 1];
+	json_t *o;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 10; i++) {
+		snprintf(arn, sizeof(arn), "arn:aws:ec2:us-east-1:a/w%d", i);
+		add(a, arn, 1, 0, 0, 1);
+	}
+	add_many(a, "a", RESULT_MAX_VIOLATIONS, 0, 1);
+	/* B, before C, is still scanning when A ends; then it fails. */
+	add(b, "arn:aws:ec2:us-east-1:b/1", 1, 0, 3, 3);
+	result_finish_account(a, RESULT_OK, NULL, NULL, 1);
+	add(c, "arn:aws:ec2:us-east-1:c/1", 1, 0, 5, 5);
+	/* A's end dropped B's errors; C, added after, kept none. */
+	assert_int_equal(json_array_size(b->kept), 3);
+	assert_int_equal(json_array_size(c->kept), 5);
+	result_finish_account(b, RESULT_FAILED, "boom", NULL, 1);
+	result_finish_account(c, RESULT_OK, NULL, NULL, 1);
+	add(d, "arn:aws:ec2:us-east-1:d/1", 1, 0, 2, 3);
+	result_finish_account(d, RESULT_OK, NULL, NULL, 1);
+	/* D's errors were dropped when C ended; its warnings are kept. */
+	assert_int_equal(json_array_size(d->kept), 3);
+	o = result_json(res, RESULT_SEVERITY_ALL);
+	list_severities(o, sev, sizeof(sev));
+	assert_int_equal(strlen(sev), RESULT_MAX_VIOLATIONS);
+	assert_int_equal(strspn(sev, "w"), 10);
+	assert_int_equal(strspn(sev + 10, "e"), RESULT_MAX_VIOLATIONS - 10);
+	assert_int_equal(jint(o, "violation_count_total"),
+	    10 + RESULT_MAX_VIOLATIONS + 10 + 5);
+	json_decref(o);
+	o = result_json(res, RESULT_SEVERITY_WARNINGS_ONLY);
+	assert_int_equal(json_array_size(json_object_get(o, "violations")),
+	    10 + 5 + 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(o, "violations"), 10), "account_id")), ACCT_C);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(o, "violations"), 15), "account_id")), ACCT_D);
+	json_decref(o);
+	o = result_json(res, RESULT_SEVERITY_ERRORS_ONLY);
+	assert_int_equal(json_array_size(json_object_get(o, "violations")),
+	    RESULT_MAX_VIOLATIONS);
+	assert_int_equal(jint(o, "violation_count_filtered"),
+	    RESULT_MAX_VIOLATIONS + 5 + 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(o, "violations"), RESULT_MAX_VIOLATIONS - 1),
+	    "account_id")), ACCT_A);
+	json_decref(o);
+	result_free(res);
+}
+
 int
 main(void)
 {
@@ -703,6 +781,7 @@ main(void)
 		cmocka_unit_test(test_result_duplicate_arn_ignored),
 		cmocka_unit_test(test_result_invalid_resource_rejected),
 		cmocka_unit_test(test_result_account_order),
+		cmocka_unit_test(test_result_kept_bounded),
 	};
 
 	return cmocka_run_group_tests_name("result", tests, NULL, NULL);
