@@ -25,7 +25,7 @@
 #include "peer.h"
 #include "proto.h"
 #include "queue-compat.h"
-#include "spawn.h"
+#include "spawn-worker.h"
 #include "xmalloc.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))

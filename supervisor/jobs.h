@@ -64,7 +64,7 @@ struct job_queue_opts {
 	const char	*worker_path;	/* tagwarden-worker executable (copied) */
 	/*
 	 * Minimal environment, NULL-terminated: spawn_env() in
-	 * supervisor/spawn.h builds it. Borrowed: keep it until the queue is
+	 * supervisor/spawn-worker.h builds it. Borrowed: keep it until the queue is
 	 * freed.
 	 */
 	char *const	*worker_env;

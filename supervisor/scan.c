@@ -28,7 +28,7 @@
 #include "proto.h"
 #include "result.h"
 #include "scan.h"
-#include "spawn.h"
+#include "spawn-worker.h"
 #include "store.h"
 #include "sts.h"
 #include "xmalloc.h"

@@ -23,7 +23,7 @@
  *   forbids new processes.
  * - RLIMIT_FSIZE=0 kills a process writing to a regular file, and stderr
  *   may be one: the supervisor therefore gives every worker a pipe as
- *   stderr (supervisor/spawn.c) and re-logs its lines.
+ *   stderr (supervisor/spawn-worker.c) and re-logs its lines.
  * - Privileges: started as root, the worker switches to nobody (65534
  *   when the name is unknown) here, before no_new_privs and the filters;
  *   after that it needs only the fds it already holds.

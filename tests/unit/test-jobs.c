@@ -36,7 +36,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "proto.h"
-#include "spawn.h"
+#include "spawn-worker.h"
 
 #define FAKE_WORKER	TEST_BUILDDIR "/tests/unit/fake-worker"
 #define MAX_JOBS	8

@@ -17,7 +17,7 @@
 
 #include "errbuf.h"
 #include "log.h"
-#include "spawn.h"
+#include "spawn-worker.h"
 #include "xmalloc.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))

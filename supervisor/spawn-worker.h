@@ -3,8 +3,8 @@
  * its channel on fd 3, a pipe as stderr, /dev/null as stdin and stdout, and
  * a minimal environment that never holds a secret.
  */
-#ifndef SPAWN_H
-#define SPAWN_H
+#ifndef SPAWN_WORKER_H
+#define SPAWN_WORKER_H
 
 #include <sys/types.h>
 
