@@ -34,19 +34,23 @@ const struct services_row services_table[] = {
  * Gone states: EC2 lists terminated instances for about an hour and
  * deleted volumes briefly; DescribeClusters shows deleted clusters as
  * INACTIVE. shutting-down instances are kept: AWS still bills them.
+ * listing_tags: the service's own listing carries the tags (EC2's Tags,
+ * RDS's TagList, ECS's include=TAGS), so GetResources is not asked for
+ * the type: it could only repeat them.
  */
 static const struct {
 	const char	*type;
 	const char	*tagging_filter;
 	const char	*gone_state;	/* NULL: none */
+	int		 listing_tags;
 } type_rows[] = {
-	{ "ec2:instance", "ec2:instance", "terminated" },
-	{ "ec2:volume", "ec2:volume", "deleted" },
+	{ "ec2:instance", "ec2:instance", "terminated", 1 },
+	{ "ec2:volume", "ec2:volume", "deleted", 1 },
 	/* Bucket ARNs carry no resource type: filter on the service. */
-	{ "s3:bucket", "s3", NULL },
-	{ "rds:db", "rds:db", NULL },
-	{ "lambda:function", "lambda:function", NULL },
-	{ "ecs:cluster", "ecs:cluster", "INACTIVE" },
+	{ "s3:bucket", "s3", NULL, 0 },
+	{ "rds:db", "rds:db", NULL, 1 },
+	{ "lambda:function", "lambda:function", NULL, 0 },
+	{ "ecs:cluster", "ecs:cluster", "INACTIVE", 1 },
 };
 
 #define NROWS(t)	(sizeof(t) / sizeof((t)[0]))
@@ -84,7 +88,8 @@ services_tagging_filter(const char *type)
 
 	for (i = 0; i < NROWS(type_rows); i++)
 		if (strcmp(type_rows[i].type, type) == 0)
-			return type_rows[i].tagging_filter;
+			return type_rows[i].listing_tags ? NULL :
+			    type_rows[i].tagging_filter;
 	return type;
 }
 

@@ -51,7 +51,10 @@ extern const struct services_row services_table[];
 int	services_wanted(const struct services_row *, struct collect *);
 /* 1 when some row of the table enumerates the type itself. */
 int	services_enumerated(const char *type);
-/* The Tagging API's ResourceTypeFilters value for a type ("s3" for buckets). */
+/*
+ * The Tagging API's ResourceTypeFilters value for a type ("s3" for
+ * buckets), or NULL when the type's own listing carries its tags.
+ */
 const char *services_tagging_filter(const char *type);
 /*
  * A state in which the service still lists a resource that no longer

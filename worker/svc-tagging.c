@@ -1,7 +1,9 @@
 /*
  * Resource Groups Tagging API (JSON 1.1): GetResources in each region for
- * the job's types, 100 per page, following PaginationToken to the end
- * (pages may be short or empty and still carry a token). It shows only
+ * the job's types whose listing does not carry their tags (Lambda
+ * functions, S3 buckets, types no enumerator lists), 100 per page,
+ * following PaginationToken to the end (pages may be short or empty and
+ * still carry a token); no call when there is no such type. It shows only
  * resources that have or had tags (S3 buckets in their own region), so
  * once it is read to the end a resource it did not show has no tags: the
  * only source of tags for Lambda functions and S3 buckets, which saves one
@@ -41,7 +43,8 @@ tagging_filters(struct collect *c)
 
 	list = json_array();
 	for (i = 0; i < n; i++) {
-		f = services_tagging_filter(types[i]);
+		if ((f = services_tagging_filter(types[i])) == NULL)
+			continue;
 		json_array_foreach(list, j, v)
 			if (strcmp(json_string_value(v), f) == 0)
 				break;
@@ -162,5 +165,13 @@ int
 svc_tagging_start(struct collect *c, struct collect_region *r,
     struct errbuf *err)
 {
-	return tagging_page(c, r, NULL, err);
+	json_t *filters = tagging_filters(c);
+	size_t n = json_array_size(filters);
+
+	json_decref(filters);
+	if (n > 0)
+		return tagging_page(c, r, NULL, err);
+	/* An empty filter would ask for every type: nothing to ask. */
+	inventory_tagging_listed(collect_region_inventory(r), NULL);
+	return 0;
 }

@@ -18,7 +18,8 @@ opening comments of worker/collect.c, inventory.c, services.c):
 - Tags are the fixture's. The EC2, RDS and ECS listings carry them; Lambda
   functions and S3 buckets get theirs from GetResources in their region,
   which shows every resource that has or had tags, so one it does not show
-  has none. GetResources refused (access denied) leaves those tags unknown
+  has none. GetResources is called only when the job has such a type or a
+  type no collector enumerates. GetResources refused (access denied) leaves those tags unknown
   and the region scanned, unless the job wants a type no enumerator lists:
   then the region fails. Unknown tags: reported, not counted, no
   violations.
@@ -230,6 +231,13 @@ class Faults:
         return None
 
 
+def tagging_called(types):
+    """GetResources runs in a region only for a type whose tags it alone
+    gives (Lambda, S3) or that no collector enumerates."""
+    return any(t not in ENUMERATED or ENUMERATED[t]["tags_from_tagging"]
+               for t in types)
+
+
 def tagging_refused(faults, region, types):
     """The access_denied rule on GetResources that leaves the region
     scanned (every type of the job enumerated), else None."""
@@ -242,7 +250,8 @@ def tagging_refused(faults, region, types):
 
 def region_failure(faults, region, types, fixture_res):
     """(code, why) of the first listing call that fails, else None."""
-    calls = [] if tagging_refused(faults, region, types) else [TAGGING]
+    calls = [TAGGING] if tagging_called(types) and \
+        not tagging_refused(faults, region, types) else []
     for t in types:
         if t in ENUMERATED:
             calls += ENUMERATED[t]["calls"]
