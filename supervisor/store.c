@@ -796,8 +796,9 @@ static int
 insert_resources(struct store *st, int64_t scan_id, const char *account_id,
     const struct rowbuf *rows, struct errbuf *err)
 {
-	sqlite3_stmt *res = st->stmt[ST_RESOURCE], *vio = st->stmt[ST_VIOLATION];
-	size_t pos = 0, parent = 0;
+	sqlite3_stmt *res = st->stmt[ST_RESOURCE];
+	sqlite3_stmt *vio = st->stmt[ST_VIOLATION];
+	size_t pos = 0, parent = 0, at;
 	int kind;
 
 	while ((kind = rowbuf_next(rows, &pos)) != -1) {
@@ -813,7 +814,8 @@ insert_resources(struct store *st, int64_t scan_id, const char *account_id,
 		}
 		sqlite3_bind_int64(vio, 1, scan_id);
 		bind_text(vio, 2, account_id, 0);
-		rowbuf_bind(rows, &(size_t){ parent }, vio, 3, 3);
+		at = parent;
+		rowbuf_bind(rows, &at, vio, 3, 3);
 		rowbuf_bind(rows, &pos, vio, 6, VIOLATION_VALUES);
 		if (store_step(st, ST_VIOLATION, err,
 		    "cannot record a violation") == -1)
