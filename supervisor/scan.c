@@ -72,6 +72,8 @@ struct scan_account {
 	int			 aborted;	/* job_fail'ed by us */
 	int			 final;
 	int64_t			 cache_scan_id;	/* 0: scanned now */
+	int			 prefetched;	/* credentials asked ahead */
+	char			*prefetch_error; /* and refused */
 };
 
 struct scan {
@@ -391,6 +393,7 @@ scan_account_free(struct scan_account *a)
 {
 	store_account_free(a->buf);
 	free(a->role_arn);
+	free(a->prefetch_error);
 	free(a);
 }
 
@@ -494,6 +497,52 @@ scan_creds_done(const struct aws_creds *creds, const char *role_arn,
 		job_fail(a->job, error != NULL ? error : "no credentials");
 }
 
+/* Success needs no record: the STS cache holds the credentials. */
+static void
+scan_prefetch_done(const struct aws_creds *creds, const char *role_arn,
+    const char *error, void *arg)
+{
+	struct scan_account *a;
+	struct scan *s = ticket_take(arg, &a);
+
+	(void)role_arn;
+	if (s == NULL || creds != NULL || a->prefetch_error != NULL)
+		return;
+	a->prefetch_error = xstrdup(error != NULL ? error : "no credentials");
+}
+
+/*
+ * Ask STS now for the credentials of the next accounts waiting for a
+ * slot (at most as many as run at once), so that a slot that frees up
+ * starts its worker at once instead of after an AssumeRole round trip.
+ * The calls are the ones the accounts would make anyway: an answer is
+ * cached, an AssumeRole still in flight is shared, a refusal is kept.
+ */
+static void
+scan_prefetch(struct scan *s, const struct scan_account *from)
+{
+	struct scan_account *b;
+	size_t i, asked = 0;
+	int ahead = 0;
+
+	for (i = 0; i < s->naccts &&
+	    asked < (size_t)s->eng->cfg->max_concurrent_accounts; i++) {
+		b = s->accts[i];
+		if (b == from) {
+			ahead = 1;
+			continue;
+		}
+		if (!ahead || b->job == NULL || b->final || b->timing)
+			continue;
+		asked++;
+		if (b->prefetched)
+			continue;
+		b->prefetched = 1;
+		sts_credentials(s->eng->sts, b->id, 0, scan_prefetch_done,
+		    ticket_new(s, b, 0));
+	}
+}
+
 static void
 scan_job_credentials(struct job *job, void *arg)
 {
@@ -508,6 +557,11 @@ scan_job_credentials(struct job *job, void *arg)
 	a->started = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &a->t0);
 	a->timing = 1;
+	scan_prefetch(a->scan, a);
+	if (a->prefetch_error != NULL) {
+		job_fail(job, a->prefetch_error);
+		return;
+	}
 	sts_credentials(eng->sts, a->id, 0, scan_creds_done,
 	    ticket_new(a->scan, a, 0));
 }

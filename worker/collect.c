@@ -937,13 +937,30 @@ collect_plan(struct collect *c, const char *name, struct collect_skip **skips,
 	c->regions[c->nregions++] = r;
 }
 
+/* One pass over the regions: the regional rows that lead, or the others. */
+static void
+collect_start_regional(struct collect *c, int leads)
+{
+	const struct services_row *row;
+	struct errbuf err;
+	size_t i;
+
+	for (i = 0; i < c->nregions; i++)
+		for (row = services_table; row->name != NULL; row++)
+			if (row->scope == SERVICES_REGIONAL &&
+			    row->leads == leads && services_wanted(row, c) &&
+			    !c->regions[i]->finished &&
+			    row->start(c, c->regions[i], &err) == -1)
+				collect_region_fail(c, c->regions[i], err.msg,
+				    NULL);
+}
+
 /* Account-wide rows first, so regions wait for the S3 bucket listing. */
 static void
 collect_start_services(struct collect *c)
 {
 	const struct services_row *row;
 	struct errbuf err;
-	size_t i;
 
 	for (row = services_table; row->name != NULL; row++) {
 		if (row->scope != SERVICES_ACCOUNT || !services_wanted(row, c) ||
@@ -956,14 +973,8 @@ collect_start_services(struct collect *c)
 		else
 			collect_log(c, "WARNING", "%s", err.msg);
 	}
-	for (i = 0; i < c->nregions; i++)
-		for (row = services_table; row->name != NULL; row++)
-			if (row->scope == SERVICES_REGIONAL &&
-			    services_wanted(row, c) &&
-			    !c->regions[i]->finished &&
-			    row->start(c, c->regions[i], &err) == -1)
-				collect_region_fail(c, c->regions[i], err.msg,
-				    NULL);
+	collect_start_regional(c, 1);
+	collect_start_regional(c, 0);
 	collect_regions_check(c);
 }
 

@@ -20,14 +20,14 @@ static const char *const ecs_types[] = { "ecs:cluster", NULL };
  * lists); IAM runs for every job too, for the account alias.
  */
 const struct services_row services_table[] = {
-	{ "tagging", NULL, SERVICES_REGIONAL, svc_tagging_start },
-	{ "ec2", ec2_types, SERVICES_REGIONAL, svc_ec2_start },
-	{ "rds", rds_types, SERVICES_REGIONAL, svc_rds_start },
-	{ "lambda", lambda_types, SERVICES_REGIONAL, svc_lambda_start },
-	{ "ecs", ecs_types, SERVICES_REGIONAL, svc_ecs_start },
-	{ "s3", s3_types, SERVICES_ACCOUNT, svc_s3_start },
-	{ "iam", NULL, SERVICES_ACCOUNT, svc_iam_start },
-	{ NULL, NULL, 0, NULL }
+	{ "tagging", NULL, SERVICES_REGIONAL, svc_tagging_start, 0 },
+	{ "ec2", ec2_types, SERVICES_REGIONAL, svc_ec2_start, 0 },
+	{ "rds", rds_types, SERVICES_REGIONAL, svc_rds_start, 0 },
+	{ "lambda", lambda_types, SERVICES_REGIONAL, svc_lambda_start, 0 },
+	{ "ecs", ecs_types, SERVICES_REGIONAL, svc_ecs_start, 1 },
+	{ "s3", s3_types, SERVICES_ACCOUNT, svc_s3_start, 0 },
+	{ "iam", NULL, SERVICES_ACCOUNT, svc_iam_start, 0 },
+	{ NULL, NULL, 0, NULL, 0 }
 };
 
 /*

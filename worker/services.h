@@ -43,6 +43,12 @@ struct services_row {
 	 */
 	int			(*start)(struct collect *,
 				    struct collect_region *, struct errbuf *);
+	/*
+	 * Its first call always leads to another (ECS ListClusters, then
+	 * DescribeClusters): started in every region before the other rows,
+	 * so that the second calls overlap the rest instead of trailing it.
+	 */
+	int			 leads;
 };
 
 extern const struct services_row services_table[];

@@ -5,7 +5,9 @@ fails alone. It is in account_metadata.failed_accounts with
 account_errors and data_quality), the other accounts are successful, the
 totals and the score come from them only and equal the oracle's, the exit
 status is 1, and the readable summary says the same (the failed row, the
-"N of M accounts" total, INCOMPLETE).
+"N of M accounts" total, INCOMPLETE). One account at a time, the refused
+AssumeRole is made ahead, while an earlier account scans: the account
+fails with the same error and no second AssumeRole when its turn comes.
 """
 import os
 import re
@@ -14,6 +16,21 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 from lib import check  # noqa: E402
+
+
+def ahead(t, accts, bad, err):
+    emu = t.emulator()
+    env = t.env(emu, accts, MAX_CONCURRENT_ACCOUNTS=1)
+    res = t.tagwarden(["scan", "--json", "--force-refresh"], env,
+                      rc=1).json()
+    again = res.get("account_errors", {}).get(bad, "")
+    check(again == err, "one at a time, the refused account's error is %r, "
+          "not %r" % (again, err))
+    mgmt, _ = lib.base_keys(lib.load_json(lib.DEMO))
+    assumed = emu.stats()["operations"].get("sts:AssumeRole", 0)
+    want = len([a for a in accts if a != mgmt])
+    check(assumed == want, "one at a time: %d AssumeRole calls for %d "
+          "member accounts" % (assumed, want))
 
 
 def body(t):
@@ -70,6 +87,7 @@ def body(t):
         "the summary's total line is wrong:\n%s" % out)
     check("INCOMPLETE" in out, "the summary does not say the result is "
           "incomplete")
+    ahead(t, accts, bad, err)
     return ("%s failed with AssumeRole AccessDenied; %d others ok, score "
             "%.4f from them = oracle" % (bad, len(good),
                                          res["compliance_score"]))
