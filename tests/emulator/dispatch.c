@@ -47,11 +47,18 @@ dispatch_reason(int status)
 	return "Error";
 }
 
+static int
+dispatch_is_sts(const struct emu_req *req)
+{
+	return req->svc != NULL && strcmp(req->svc->name, "sts") == 0;
+}
+
 static void
 dispatch_release(struct emu_req *req)
 {
 	if (req->counted_inflight)
-		stats_inflight(req->srv->stats, req->account, -1);
+		stats_inflight(req->srv->stats, req->account, -1,
+		    dispatch_is_sts(req));
 	request_free(req);
 }
 
@@ -66,13 +73,16 @@ dispatch_log(const struct emu_req *req)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double)(now.tv_sec - req->started.tv_sec) * 1e3 +
 	    (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
-	log_info("%s %s %s %s:%s account=%s region=%s %d %s %.1fms",
+	/* started= (CLOCK_MONOTONIC, s) lets a run's timeline be rebuilt. */
+	log_info("%s %s %s %s:%s account=%s region=%s %d %s %.1fms "
+	    "started=%.3f",
 	    req->reqid, req->method, req->path,
 	    req->svc != NULL ? req->svc->name : "-",
 	    req->op != NULL ? req->op->name : "-",
 	    req->account != NULL ? req->account->id : "-",
 	    req->region[0] != '\0' ? req->region : "-", req->status,
-	    req->errcode[0] != '\0' ? req->errcode : "OK", ms);
+	    req->errcode[0] != '\0' ? req->errcode : "OK", ms,
+	    (double)req->started.tv_sec + (double)req->started.tv_nsec / 1e9);
 }
 
 static void
@@ -238,7 +248,7 @@ dispatch_cb(struct evhttp_request *http, void *arg)
 	if (req->account != NULL)
 		stats_account(srv->stats, req->account->id, req->svc->name,
 		    req->op->name);
-	stats_inflight(srv->stats, req->account, 1);
+	stats_inflight(srv->stats, req->account, 1, dispatch_is_sts(req));
 	req->counted_inflight = 1;
 	if ((ms = fault_latency(req)) > 0)
 		dispatch_defer(req, ms);

@@ -96,6 +96,7 @@ struct emu_account {
 	struct emu_role		*roles;
 	size_t			 nroles;
 	int			 inflight;	/* requests being served now */
+	int			 scan_inflight;	/* of them, not STS */
 };
 
 struct emu_cost {
@@ -470,7 +471,9 @@ void	stats_account(struct stats *, const char *account, const char *service,
 	    const char *op);
 void	stats_error(struct stats *, const char *code);
 void	stats_fault(struct stats *, const char *kind);
-void	stats_inflight(struct stats *, struct emu_account *, int delta);
+/* sts: an STS request (credentials for a scan, not the scan itself). */
+void	stats_inflight(struct stats *, struct emu_account *, int delta,
+	    int sts);
 json_t	*stats_json(const struct stats *);
 
 /* 1 when the request was a /_emulator/ control request (answered). */

@@ -10,14 +10,18 @@
 #include "emulator.h"
 #include "xmalloc.h"
 
+struct tally {
+	int	now, max;
+};
+
 struct stats {
 	json_t		*operations;	/* "service:Operation" -> calls */
 	json_t		*accounts;	/* id -> {"calls", "operations"} */
 	json_t		*errors;	/* code -> replies */
 	json_t		*faults;	/* kind -> applications */
 	long long	 requests;
-	int		 inflight_accounts;
-	int		 max_inflight_accounts;
+	/* Accounts with a request in progress; with one other than STS. */
+	struct tally	 busy_accounts, scanning;
 	int		 inflight_requests;
 	int		 max_inflight_requests;
 };
@@ -95,33 +99,45 @@ stats_fault(struct stats *st, const char *kind)
 	stats_bump(st->faults, kind);
 }
 
+/* One more or one fewer request of an account in progress. */
+static void
+tally_account(struct tally *t, int *account_inflight, int delta)
+{
+	if (delta > 0 && (*account_inflight)++ == 0)
+		t->now++;
+	else if (delta < 0 && --*account_inflight == 0)
+		t->now--;
+	if (t->now > t->max)
+		t->max = t->now;
+}
+
 void
-stats_inflight(struct stats *st, struct emu_account *a, int delta)
+stats_inflight(struct stats *st, struct emu_account *a, int delta, int sts)
 {
 	st->inflight_requests += delta;
 	if (st->inflight_requests > st->max_inflight_requests)
 		st->max_inflight_requests = st->inflight_requests;
 	if (a == NULL)
 		return;
-	if (delta > 0 && a->inflight++ == 0)
-		st->inflight_accounts++;
-	else if (delta < 0 && --a->inflight == 0)
-		st->inflight_accounts--;
-	if (st->inflight_accounts > st->max_inflight_accounts)
-		st->max_inflight_accounts = st->inflight_accounts;
+	tally_account(&st->busy_accounts, &a->inflight, delta);
+	if (!sts)
+		tally_account(&st->scanning, &a->scan_inflight, delta);
 }
 
 json_t *
 stats_json(const struct stats *st)
 {
-	return json_pack("{s:I, s:O, s:O, s:O, s:O, s:i, s:i, s:i, s:i}",
+	return json_pack("{s:I, s:O, s:O, s:O, s:O, s:i, s:i, s:i, s:i, s:i, "
+	    "s:i}",
 	    "requests", (json_int_t)st->requests,
 	    "operations", st->operations,
 	    "accounts", st->accounts,
 	    "errors", st->errors,
 	    "faults", st->faults,
-	    "inflight_accounts", st->inflight_accounts,
-	    "max_inflight_accounts", st->max_inflight_accounts,
+	    "inflight_accounts", st->busy_accounts.now,
+	    "max_inflight_accounts", st->busy_accounts.max,
+	    "inflight_scanning_accounts", st->scanning.now,
+	    "max_inflight_scanning_accounts", st->scanning.max,
 	    "inflight_requests", st->inflight_requests,
 	    "max_inflight_requests", st->max_inflight_requests);
 }
