@@ -98,8 +98,13 @@ test_services_facts(void **state)
 {
 	(void)state;
 	assert_string_equal(services_tagging_filter("s3:bucket"), "s3");
-	assert_string_equal(services_tagging_filter("ec2:instance"),
-	    "ec2:instance");
+	assert_string_equal(services_tagging_filter("lambda:function"),
+	    "lambda:function");
+	/* Their listings carry the tags: no Tagging API filter. */
+	assert_null(services_tagging_filter("ec2:instance"));
+	assert_null(services_tagging_filter("ec2:volume"));
+	assert_null(services_tagging_filter("rds:db"));
+	assert_null(services_tagging_filter("ecs:cluster"));
 	assert_string_equal(services_tagging_filter("dynamodb:table"),
 	    "dynamodb:table");
 	assert_true(services_gone_state("ec2:instance", "terminated"));
