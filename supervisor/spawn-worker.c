@@ -201,6 +201,14 @@ spawn_worker(const char *path, char *const envp[], struct spawn_child *sc,
 	posix_spawnattr_t at;
 	pid_t pid;
 
+	/*
+	 * posix_spawn reports an execve failure itself, except where the
+	 * clone is emulated as a fork (valgrind): then the child would just
+	 * exit 127. Asking first keeps the common failures precise there.
+	 */
+	if (access(path, X_OK) == -1)
+		return err_set(err, "cannot execute %s: %s", path,
+		    strerror(errno));
 	if (spawn_fds(fds, err) == -1)
 		return -1;
 	if ((e = spawn_actions(&fa, fds[1], fds[3], fds[4])) != 0) {
