@@ -70,6 +70,7 @@ struct collect_region {
 	char			*name;
 	struct inventory	*inv;		/* NULL once finished */
 	size_t			 npending;	/* its calls not yet handled */
+	int			 started;	/* its services' first calls queued */
 	int			 finished;
 };
 
@@ -890,6 +891,19 @@ collect_offer_find(const struct collect *c, const char *name)
 	return NULL;
 }
 
+static struct collect_region *
+collect_region_add(struct collect *c, const char *name)
+{
+	struct collect_region *r = xcalloc(1, sizeof(*r));
+
+	r->name = xstrdup(name);
+	r->inv = inventory_new();
+	c->regions = xreallocarray(c->regions, c->nregions + 1,
+	    sizeof(*c->regions));
+	c->regions[c->nregions++] = r;
+	return r;
+}
+
 static int
 collect_planned(const struct collect *c, const char *name,
     const struct collect_skip *skips, size_t nskips)
@@ -910,7 +924,6 @@ collect_plan(struct collect *c, const char *name, struct collect_skip **skips,
     size_t *nskips)
 {
 	const struct collect_offer *o = collect_offer_find(c, name);
-	struct collect_region *r;
 	char *why = NULL;
 
 	if (collect_planned(c, name, *skips, *nskips))
@@ -929,30 +942,62 @@ collect_plan(struct collect *c, const char *name, struct collect_skip **skips,
 		(*skips)[(*nskips)++].reason = why;
 		return;
 	}
-	r = xcalloc(1, sizeof(*r));
-	r->name = xstrdup(name);
-	r->inv = inventory_new();
-	c->regions = xreallocarray(c->regions, c->nregions + 1,
-	    sizeof(*c->regions));
-	c->regions[c->nregions++] = r;
+	collect_region_add(c, name);
 }
 
-/* One pass over the regions: the regional rows that lead, or the others. */
+/* A region's regional rows that lead, or the others. */
 static void
-collect_start_regional(struct collect *c, int leads)
+collect_start_region(struct collect *c, struct collect_region *r, int leads)
 {
 	const struct services_row *row;
 	struct errbuf err;
+
+	for (row = services_table; row->name != NULL; row++)
+		if (row->scope == SERVICES_REGIONAL && row->leads == leads &&
+		    services_wanted(row, c) && !r->finished &&
+		    row->start(c, r, &err) == -1)
+			collect_region_fail(c, r, err.msg, NULL);
+}
+
+/* Every region not started yet: the leading rows first, then the rest. */
+static void
+collect_start_regional(struct collect *c)
+{
+	size_t i;
+	int leads;
+
+	for (leads = 1; leads >= 0; leads--)
+		for (i = 0; i < c->nregions; i++)
+			if (!c->regions[i]->started)
+				collect_start_region(c, c->regions[i], leads);
+	for (i = 0; i < c->nregions; i++)
+		c->regions[i]->started = 1;
+}
+
+/*
+ * The home region is enabled, since DescribeRegions is answered there: a
+ * job that wants it starts its calls beside DescribeRegions, in the slots
+ * that call would leave idle. It cannot finish early: DescribeRegions is
+ * an account call regions wait for, like the S3 listing it queues.
+ */
+static void
+collect_start_home(struct collect *c)
+{
+	const char *home = c->job->home_region;
+	struct collect_region *r;
 	size_t i;
 
-	for (i = 0; i < c->nregions; i++)
-		for (row = services_table; row->name != NULL; row++)
-			if (row->scope == SERVICES_REGIONAL &&
-			    row->leads == leads && services_wanted(row, c) &&
-			    !c->regions[i]->finished &&
-			    row->start(c, c->regions[i], &err) == -1)
-				collect_region_fail(c, c->regions[i], err.msg,
-				    NULL);
+	if (c->job->regions != NULL) {
+		for (i = 0; i < c->job->nregions; i++)
+			if (strcmp(c->job->regions[i], home) == 0)
+				break;
+		if (i == c->job->nregions)
+			return;
+	}
+	r = collect_region_add(c, home);
+	collect_start_region(c, r, 1);
+	collect_start_region(c, r, 0);
+	r->started = 1;
 }
 
 /* Account-wide rows first, so regions wait for the S3 bucket listing. */
@@ -973,8 +1018,7 @@ collect_start_services(struct collect *c)
 		else
 			collect_log(c, "WARNING", "%s", err.msg);
 	}
-	collect_start_regional(c, 1);
-	collect_start_regional(c, 0);
+	collect_start_regional(c);
 	collect_regions_check(c);
 }
 
@@ -1108,6 +1152,8 @@ collect_account(const struct collect_job *job, struct aws_creds **creds,
 	c = collect_new(job, creds, ch);
 	if (svc_ec2_regions(c, &e) == -1)
 		collect_fail(c, "%s", e.msg);
+	else
+		collect_start_home(c);
 	if ((rc = collect_run(c)) == 0)
 		rc = collect_done(c);
 	if (rc == -1)

@@ -205,6 +205,7 @@ svc_ec2_regions(struct collect *c, struct errbuf *err)
 {
 	(void)err;
 	collect_query(c, NULL, "ec2", "DescribeRegions", EC2_VERSION,
-	    "AllRegions=true", COLLECT_FATAL, ec2_regions_done, NULL, NULL);
+	    "AllRegions=true", COLLECT_FATAL | COLLECT_BLOCKING,
+	    ec2_regions_done, NULL, NULL);
 	return 0;
 }

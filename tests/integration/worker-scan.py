@@ -19,11 +19,13 @@ Environment: TAGWARDEN_SRC, TAGWARDEN_BUILD, PYTHON, TAGWARDEN_WRAPPER
 
 import json
 import os
+import re
 import select
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -93,11 +95,11 @@ def check(cond, what):
         raise Failure(what)
 
 
-def start_emulator():
+def start_emulator(log):
     emu = subprocess.Popen(
         [os.path.join(BUILD, "tests", "emulator", "aws-emulator"),
-         "--fixture", FIXTURE, "--listen", "127.0.0.1:0"],
-        stdout=subprocess.PIPE, text=True)
+         "--fixture", FIXTURE, "--listen", "127.0.0.1:0", "--verbose"],
+        stdout=subprocess.PIPE, stderr=log, text=True)
     line = emu.stdout.readline().split()
     if len(line) < 3 or line[0] != "listening":
         emu.kill()
@@ -348,10 +350,33 @@ def check_stats(stats, frames, want):
               "carry their tags" % calls)
 
 
+# The emulator's --verbose line of one request: operation, region, how
+# long it took and when it started (tests/emulator/dispatch.c).
+VERBOSE = re.compile(r" (\w+:\w+) account=\S+ region=(\S+) \d{3} \S+ "
+                     r"([\d.]+)ms started=([\d.]+)")
+
+
+def check_home_overlap(log_path, home):
+    """The home region's calls start while DescribeRegions is answered."""
+    with open(log_path) as f:
+        calls = [(m.group(1), m.group(2), float(m.group(4)),
+                  float(m.group(4)) + float(m.group(3)) / 1000)
+                 for m in map(VERBOSE.search, f) if m]
+    regions = [c for c in calls if c[0] == "ec2:DescribeRegions"]
+    check(len(regions) == 1, "%d DescribeRegions calls" % len(regions))
+    ends = regions[0][3]
+    early = [c for c in calls if c[1] == home and c[2] < ends and
+             not c[0].startswith(("ec2:DescribeRegions", "sts:"))]
+    check(early, "no %s call started before DescribeRegions was "
+          "answered" % home)
+
+
 def main():
     total = 0
     for what, account, regions, types, batch, expiry, creq in CASES:
-        emu, url = start_emulator()
+        log = tempfile.NamedTemporaryFile("w+", prefix="worker-scan-",
+                                          suffix=".log")
+        emu, url = start_emulator(log)
         try:
             frames, rc = run_worker(url, account, regions, types, batch,
                                     expiry)
@@ -361,12 +386,15 @@ def main():
             total += compare(frames, rc, want)
             want["types"] = types
             check_stats(emulator_stats(url), frames, want)
+            if regions is None and want["status"] == "ok":
+                check_home_overlap(log.name, "us-east-1")
         except Failure as e:
             print("worker-scan: FAIL: %s: %s" % (what, e))
             return 1
         finally:
             emu.terminate()
             emu.wait()
+            log.close()
     print("worker-scan: PASS (%d cases, %d resources checked against the "
           "oracle)" % (len(CASES), total))
     return 0
