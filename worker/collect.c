@@ -984,7 +984,6 @@ static void
 collect_start_home(struct collect *c)
 {
 	const char *home = c->job->home_region;
-	struct collect_region *r;
 	size_t i;
 
 	if (c->job->regions != NULL) {
@@ -994,10 +993,8 @@ collect_start_home(struct collect *c)
 		if (i == c->job->nregions)
 			return;
 	}
-	r = collect_region_add(c, home);
-	collect_start_region(c, r, 1);
-	collect_start_region(c, r, 0);
-	r->started = 1;
+	collect_region_add(c, home);
+	collect_start_regional(c);
 }
 
 /* Account-wide rows first, so regions wait for the S3 bucket listing. */
