@@ -356,6 +356,19 @@ VERBOSE = re.compile(r" (\w+:\w+) account=\S+ region=(\S+) \d{3} \S+ "
                      r"([\d.]+)ms started=([\d.]+)")
 
 
+def hold_describe_regions(url, account):
+    """DescribeRegions takes a second: long enough, even under valgrind,
+    for the calls started beside it to reach the emulator first."""
+    rule = {"account": account, "service": "ec2",
+            "operation": "DescribeRegions", "kind": "latency_ms",
+            "ms": 1000}
+    req = urllib.request.Request(url + "/_emulator/faults",
+                                 data=json.dumps(rule).encode(),
+                                 method="POST")
+    with urllib.request.urlopen(req, timeout=10):
+        pass
+
+
 def check_home_overlap(log_path, home):
     """The home region's calls start while DescribeRegions is answered."""
     with open(log_path) as f:
@@ -373,11 +386,14 @@ def check_home_overlap(log_path, home):
 
 def main():
     total = 0
-    for what, account, regions, types, batch, expiry, creq in CASES:
+    for n, (what, account, regions, types, batch, expiry, creq) in \
+            enumerate(CASES):
         log = tempfile.NamedTemporaryFile("w+", prefix="worker-scan-",
                                           suffix=".log")
         emu, url = start_emulator(log)
         try:
+            if n == 0:
+                hold_describe_regions(url, account)
             frames, rc = run_worker(url, account, regions, types, batch,
                                     expiry)
             check(frames, "%s: no frames (exit status %d)" % (what, rc))
@@ -386,7 +402,7 @@ def main():
             total += compare(frames, rc, want)
             want["types"] = types
             check_stats(emulator_stats(url), frames, want)
-            if regions is None and want["status"] == "ok":
+            if n == 0:
                 check_home_overlap(log.name, "us-east-1")
         except Failure as e:
             print("worker-scan: FAIL: %s: %s" % (what, e))
