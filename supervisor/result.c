@@ -14,6 +14,7 @@
 #include "errbuf.h"
 #include "log.h"
 #include "result.h"
+#include "rowbuf.h"
 #include "xmalloc.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -108,7 +109,7 @@ account_free(struct result_account *a)
 {
 	free(a->error);
 	free(a->alias);
-	json_decref(a->kept);
+	rowbuf_free(a->kept);
 	json_decref(a->unreadable_list);
 	json_decref(a->regions);
 	json_decref(a->arns);
@@ -138,7 +139,7 @@ result_add_account(struct result *res, const char *account_id)
 
 	snprintf(a->account_id, sizeof(a->account_id), "%s", account_id);
 	a->res = res;
-	a->kept = json_array();
+	a->kept = rowbuf_new();
 	a->unreadable_list = json_array();
 	a->regions = json_array();
 	a->arns = json_object();
@@ -238,21 +239,24 @@ or_null(json_t *v)
 
 /*
  * A violation in DESIGN.md section 6's shape, in its field order (jansson
- * keeps insertion order). Built key by key rather than by json_pack(): it
- * runs for every kept violation, and the texts come from a decoded frame,
- * so they are valid UTF-8 already and need no second check. They are
- * copied, not shared: a shared string would pin its frame's memory.
+ * keeps insertion order). Kept violations wait packed (rowbuf.c), a few
+ * hundred bytes each instead of a JSON object's kilobyte or two, with
+ * their severity as the row's kind; only those the answer lists become
+ * JSON. The texts come from a decoded frame, valid UTF-8 already.
  */
 enum violation_source {
 	FROM_RESOURCE,
 	FROM_VIOLATION,
-	FROM_ACCOUNT		/* the account's ID */
+	FROM_ACCOUNT,		/* the account's ID */
+	FROM_KIND		/* the severity: the kept row's kind */
 };
+
+enum kept_kind { KEPT_ERROR, KEPT_WARNING };
 
 static const struct violation_field {
 	const char		*key;
 	enum violation_source	 source;
-	int			 nullable;	/* null when absent (O) */
+	int			 document;	/* JSON kept as its text */
 } violation_fields[] = {
 	{ "resource_id", FROM_RESOURCE, 0 },
 	{ "resource_type", FROM_RESOURCE, 0 },
@@ -261,41 +265,76 @@ static const struct violation_field {
 	{ "account_id", FROM_ACCOUNT, 0 },
 	{ "tag_name", FROM_VIOLATION, 0 },
 	{ "violation_type", FROM_VIOLATION, 0 },
-	{ "severity", FROM_VIOLATION, 0 },
-	{ "current_value", FROM_VIOLATION, 1 },
+	{ "severity", FROM_KIND, 0 },
+	{ "current_value", FROM_VIOLATION, 0 },
 	{ "allowed_values", FROM_VIOLATION, 1 },
 	{ "message", FROM_VIOLATION, 0 },
 };
 
-static json_t *
-violation_value(const struct result_account *a, const json_t *r,
-    const json_t *v, const struct violation_field *f)
-{
-	const json_t *src = f->source == FROM_VIOLATION ? v : r;
-	json_t *val;
+/* The packed values: every field the account or the kind does not give. */
+#define KEPT_VALUES	9
 
-	if (f->source == FROM_ACCOUNT)
-		return json_string(a->account_id);
-	val = json_object_get(src, f->key);
-	if (f->nullable)
-		return json_incref(val != NULL ? val : json_null());
-	if (!json_is_string(val))
-		return NULL;
-	return json_stringn_nocheck(json_string_value(val),
-	    json_string_length(val));
+static const char *const kept_severity[] = {
+	[KEPT_ERROR] = "error",
+	[KEPT_WARNING] = "warning",
+};
+
+static void
+keep_violation(struct result_account *a, const json_t *r, const json_t *v,
+    enum kept_kind kind)
+{
+	const struct violation_field *f;
+	const json_t *val;
+	char *text;
+	size_t i;
+
+	rowbuf_row(a->kept, kind);
+	for (i = 0; i < nitems(violation_fields); i++) {
+		f = &violation_fields[i];
+		if (f->source == FROM_ACCOUNT || f->source == FROM_KIND)
+			continue;
+		val = json_object_get(f->source == FROM_VIOLATION ? v : r,
+		    f->key);
+		if (val == NULL || json_is_null(val))
+			rowbuf_text(a->kept, NULL);
+		else if (!f->document)
+			rowbuf_textn(a->kept, json_string_value(val),
+			    json_string_length(val));
+		else {
+			if ((text = json_dumps(val, JSON_COMPACT)) == NULL)
+				fatalx("%s: out of memory", __func__);
+			rowbuf_text(a->kept, text);
+			free(text);
+		}
+	}
 }
 
+/* The kept row at *pos (its kind read already) as a violation object. */
 static json_t *
-violation_json(const struct result_account *a, const json_t *r,
-    const json_t *v)
+kept_json(const struct result_account *a, enum kept_kind kind, size_t *pos)
 {
+	const struct violation_field *f;
+	struct rowbuf_value rv;
 	json_t *o = json_object(), *val;
 	size_t i;
 
 	for (i = 0; i < nitems(violation_fields); i++) {
-		val = violation_value(a, r, v, &violation_fields[i]);
+		f = &violation_fields[i];
+		if (f->source == FROM_ACCOUNT)
+			val = json_string(a->account_id);
+		else if (f->source == FROM_KIND)
+			val = json_string(kept_severity[kind]);
+		else {
+			rowbuf_value(a->kept, pos, &rv);
+			if (rv.text == NULL)
+				val = json_null();
+			else if (f->document)
+				val = json_loadb(rv.text, rv.len, 0, NULL);
+			else
+				val = json_stringn_nocheck(rv.text, rv.len);
+		}
 		if (o == NULL || val == NULL || json_object_set_new_nocheck(o,
-		    violation_fields[i].key, val) == -1)
+		    f->key, val) == -1)
 			fatalx("%s: cannot build a violation", __func__);
 	}
 	return o;
@@ -325,7 +364,7 @@ count_violations(struct result_account *a, const json_t *r)
 		    (error ? a->enough_errors : a->enough_warnings))
 			continue;
 		(*kept)++;
-		json_array_append_new(a->kept, violation_json(a, r, v));
+		keep_violation(a, r, v, error ? KEPT_ERROR : KEPT_WARNING);
 	}
 }
 
@@ -390,17 +429,25 @@ result_add_region(struct result_account *a, const json_t *body)
 	    "aws_code", or_null(json_object_get(body, "aws_code"))));
 }
 
-/* Drop the kept violations of one severity, "error" or "warning". */
+/* Drop the kept violations of one severity. */
 static void
-drop_kept(struct result_account *a, const char *severity)
+drop_kept(struct result_account *a, enum kept_kind drop)
 {
-	json_t *rest = json_array(), *v;
-	size_t i;
+	struct rowbuf *rest = rowbuf_new();
+	struct rowbuf_value skip;
+	size_t pos = 0;
+	int kind, i;
 
-	json_array_foreach(a->kept, i, v)
-		if (strcmp(jstr(v, "severity"), severity) != 0)
-			json_array_append(rest, v);
-	json_decref(a->kept);
+	while ((kind = rowbuf_next(a->kept, &pos)) != -1) {
+		if (kind != (int)drop) {
+			rowbuf_copy_row(rest, kind, a->kept, &pos,
+			    KEPT_VALUES);
+			continue;
+		}
+		for (i = 0; i < KEPT_VALUES; i++)
+			rowbuf_value(a->kept, &pos, &skip);
+	}
+	rowbuf_free(a->kept);
 	a->kept = rest;
 }
 
@@ -422,12 +469,12 @@ prune_kept(struct result *res)
 		a = res->accounts[i];
 		if (errors >= RESULT_MAX_VIOLATIONS && !a->enough_errors) {
 			a->enough_errors = 1;
-			drop_kept(a, "error");
+			drop_kept(a, KEPT_ERROR);
 			a->kept_errors = 0;
 		}
 		if (warnings >= RESULT_MAX_VIOLATIONS && !a->enough_warnings) {
 			a->enough_warnings = 1;
-			drop_kept(a, "warning");
+			drop_kept(a, KEPT_WARNING);
 			a->kept_warnings = 0;
 		}
 		if (a->status == RESULT_OK) {
@@ -458,7 +505,8 @@ result_finish_account(struct result_account *a, enum result_status status,
 	a->seen = a->total = a->compliant = a->violations = 0;
 	a->errors = a->warnings = a->unreadable = 0;
 	a->kept_errors = a->kept_warnings = 0;
-	json_array_clear(a->kept);
+	rowbuf_free(a->kept);
+	a->kept = rowbuf_new();
 	json_array_clear(a->unreadable_list);
 }
 
@@ -551,13 +599,11 @@ result_totals(const struct result *res, struct result_totals *t)
 }
 
 static int
-severity_wanted(const json_t *v, enum result_severity filter)
+severity_wanted(int kind, enum result_severity filter)
 {
-	int error = strcmp(jstr(v, "severity"), "error") == 0;
-
 	return filter == RESULT_SEVERITY_ALL ||
-	    (filter == RESULT_SEVERITY_ERRORS_ONLY && error) ||
-	    (filter == RESULT_SEVERITY_WARNINGS_ONLY && !error);
+	    (filter == RESULT_SEVERITY_ERRORS_ONLY && kind == KEPT_ERROR) ||
+	    (filter == RESULT_SEVERITY_WARNINGS_ONLY && kind == KEPT_WARNING);
 }
 
 static long long
@@ -576,20 +622,26 @@ violation_list(const struct result *res, enum result_severity filter,
     json_t *list)
 {
 	const struct result_account *a;
-	const json_t *v;
+	struct rowbuf_value skip;
 	long long matching = 0;
-	size_t i, j;
+	size_t i, pos;
+	int kind, k;
 
 	for (i = 0; i < res->naccounts; i++) {
 		a = res->accounts[i];
 		if (a->status != RESULT_OK)
 			continue;
 		matching += filtered_count(a, filter);
-		json_array_foreach(a->kept, j, v) {
-			if (json_array_size(list) >= RESULT_MAX_VIOLATIONS)
-				break;
-			if (severity_wanted(v, filter))
-				json_array_append(list, (json_t *)v);
+		pos = 0;
+		while (json_array_size(list) < RESULT_MAX_VIOLATIONS &&
+		    (kind = rowbuf_next(a->kept, &pos)) != -1) {
+			if (severity_wanted(kind, filter)) {
+				json_array_append_new(list, kept_json(a, kind,
+				    &pos));
+				continue;
+			}
+			for (k = 0; k < KEPT_VALUES; k++)
+				rowbuf_value(a->kept, &pos, &skip);
 		}
 	}
 	return matching;

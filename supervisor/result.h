@@ -57,6 +57,8 @@ enum result_severity {
 	RESULT_SEVERITY_WARNINGS_ONLY
 };
 
+struct rowbuf;
+
 /* One account of the scan. Read-only outside result.c. */
 struct result_account {
 	char			 account_id[13];
@@ -74,7 +76,7 @@ struct result_account {
 	long long		 cost_cents;
 	/* private */
 	struct result		*res;
-	json_t			*kept;		/* violations, bounded */
+	struct rowbuf		*kept;		/* violations, bounded */
 	long long		 kept_errors, kept_warnings;
 	/* The ok accounts before this one keep the list's worth already. */
 	int			 enough_errors, enough_warnings;

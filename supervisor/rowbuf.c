@@ -110,36 +110,69 @@ rowbuf_next(const struct rowbuf *rb, size_t *pos)
 }
 
 void
+rowbuf_value(const struct rowbuf *rb, size_t *pos, struct rowbuf_value *v)
+{
+	const unsigned char *at;
+	uint32_t n32;
+
+	if (*pos >= rb->len)
+		fatalx("%s: row ends at offset %zu", __func__, *pos);
+	memset(v, 0, sizeof(*v));
+	at = rb->data + *pos;
+	switch (at[0]) {
+	case TAG_NULL:
+		*pos += 1;
+		break;
+	case TAG_INT:
+		v->is_int = 1;
+		memcpy(&v->num, at + 1, sizeof(v->num));
+		*pos += 1 + sizeof(v->num);
+		break;
+	case TAG_TEXT:
+		memcpy(&n32, at + 1, sizeof(n32));
+		v->text = (const char *)at + 1 + sizeof(n32);
+		v->len = n32;
+		*pos += 1 + sizeof(n32) + n32 + 1;
+		break;
+	default:
+		fatalx("%s: no value at offset %zu", __func__, *pos);
+	}
+}
+
+void
 rowbuf_bind(const struct rowbuf *rb, size_t *pos, sqlite3_stmt *s,
     int first, int n)
 {
-	const unsigned char *at;
-	long long v;
-	uint32_t n32;
+	struct rowbuf_value v;
 	int i;
 
 	for (i = first; i < first + n; i++) {
-		if (*pos >= rb->len)
-			fatalx("%s: row ends before value %d", __func__, i);
-		at = rb->data + *pos;
-		switch (at[0]) {
-		case TAG_NULL:
+		rowbuf_value(rb, pos, &v);
+		if (v.is_int)
+			sqlite3_bind_int64(s, i, v.num);
+		else if (v.text == NULL)
 			sqlite3_bind_null(s, i);
-			*pos += 1;
-			break;
-		case TAG_INT:
-			memcpy(&v, at + 1, sizeof(v));
-			sqlite3_bind_int64(s, i, v);
-			*pos += 1 + sizeof(v);
-			break;
-		case TAG_TEXT:
-			memcpy(&n32, at + 1, sizeof(n32));
-			sqlite3_bind_text(s, i, (const char *)at + 1 +
-			    sizeof(n32), (int)n32, SQLITE_STATIC);
-			*pos += 1 + sizeof(n32) + n32 + 1;
-			break;
-		default:
-			fatalx("%s: no value at offset %zu", __func__, *pos);
-		}
+		else
+			sqlite3_bind_text(s, i, v.text, (int)v.len,
+			    SQLITE_STATIC);
+	}
+}
+
+void
+rowbuf_copy_row(struct rowbuf *dst, int kind, const struct rowbuf *src,
+    size_t *pos, int n)
+{
+	struct rowbuf_value v;
+	int i;
+
+	rowbuf_row(dst, kind);
+	for (i = 0; i < n; i++) {
+		rowbuf_value(src, pos, &v);
+		if (v.is_int)
+			rowbuf_int(dst, v.num);
+		else if (v.text == NULL)
+			rowbuf_text(dst, NULL);
+		else
+			rowbuf_textn(dst, v.text, v.len);
 	}
 }

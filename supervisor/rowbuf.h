@@ -34,4 +34,19 @@ int	rowbuf_next(const struct rowbuf *, size_t *pos);
 void	rowbuf_bind(const struct rowbuf *, size_t *pos, struct sqlite3_stmt *,
 	    int first, int n);
 
+/* One value read back: text (len bytes, NUL-terminated) or a number. */
+struct rowbuf_value {
+	const char	*text;		/* NULL: SQL NULL or a number */
+	size_t		 len;
+	int		 is_int;
+	long long	 num;
+};
+
+/* The value at *pos, moving past it; text stays valid as for bind. */
+void	rowbuf_value(const struct rowbuf *, size_t *pos,
+	    struct rowbuf_value *);
+/* Append to dst a row of this kind with the next n values of src at *pos. */
+void	rowbuf_copy_row(struct rowbuf *dst, int kind,
+	    const struct rowbuf *src, size_t *pos, int n);
+
 #endif
