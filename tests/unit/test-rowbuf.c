@@ -135,6 +135,39 @@ test_rowbuf_grows(void **state)
 	rowbuf_free(rb);
 }
 
+/* Values read directly, and a row copied into another buffer. */
+static void
+test_rowbuf_value_and_copy(void **state)
+{
+	struct rowbuf *src = rowbuf_new(), *dst = rowbuf_new();
+	struct rowbuf_value v;
+	size_t pos = 0;
+
+	(void)state;
+	rowbuf_row(src, 3);
+	rowbuf_text(src, NULL);
+	rowbuf_int(src, 9);
+	rowbuf_text(src, "tag \"Owner\" is missing");
+	assert_int_equal(rowbuf_next(src, &pos), 3);
+	rowbuf_copy_row(dst, 4, src, &pos, 3);
+	assert_int_equal(rowbuf_next(src, &pos), -1);
+
+	pos = 0;
+	assert_int_equal(rowbuf_next(dst, &pos), 4);
+	rowbuf_value(dst, &pos, &v);
+	assert_null(v.text);
+	assert_false(v.is_int);
+	rowbuf_value(dst, &pos, &v);
+	assert_true(v.is_int);
+	assert_int_equal(v.num, 9);
+	rowbuf_value(dst, &pos, &v);
+	assert_int_equal(v.len, strlen("tag \"Owner\" is missing"));
+	assert_string_equal(v.text, "tag \"Owner\" is missing");
+	assert_int_equal(rowbuf_next(dst, &pos), -1);
+	rowbuf_free(src);
+	rowbuf_free(dst);
+}
+
 int
 main(void)
 {
@@ -142,6 +175,7 @@ main(void)
 		cmocka_unit_test(test_rowbuf_round_trip),
 		cmocka_unit_test(test_rowbuf_reread),
 		cmocka_unit_test(test_rowbuf_grows),
+		cmocka_unit_test(test_rowbuf_value_and_copy),
 	};
 
 	return cmocka_run_group_tests_name("rowbuf", tests, setup, teardown);
