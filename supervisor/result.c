@@ -434,18 +434,15 @@ static void
 drop_kept(struct result_account *a, enum kept_kind drop)
 {
 	struct rowbuf *rest = rowbuf_new();
-	struct rowbuf_value skip;
 	size_t pos = 0;
-	int kind, i;
+	int kind;
 
 	while ((kind = rowbuf_next(a->kept, &pos)) != -1) {
-		if (kind != (int)drop) {
+		if (kind != (int)drop)
 			rowbuf_copy_row(rest, kind, a->kept, &pos,
 			    KEPT_VALUES);
-			continue;
-		}
-		for (i = 0; i < KEPT_VALUES; i++)
-			rowbuf_value(a->kept, &pos, &skip);
+		else
+			rowbuf_skip(a->kept, &pos, KEPT_VALUES);
 	}
 	rowbuf_free(a->kept);
 	a->kept = rest;
@@ -622,10 +619,9 @@ violation_list(const struct result *res, enum result_severity filter,
     json_t *list)
 {
 	const struct result_account *a;
-	struct rowbuf_value skip;
 	long long matching = 0;
 	size_t i, pos;
-	int kind, k;
+	int kind;
 
 	for (i = 0; i < res->naccounts; i++) {
 		a = res->accounts[i];
@@ -635,13 +631,11 @@ violation_list(const struct result *res, enum result_severity filter,
 		pos = 0;
 		while (json_array_size(list) < RESULT_MAX_VIOLATIONS &&
 		    (kind = rowbuf_next(a->kept, &pos)) != -1) {
-			if (severity_wanted(kind, filter)) {
+			if (severity_wanted(kind, filter))
 				json_array_append_new(list, kept_json(a, kind,
 				    &pos));
-				continue;
-			}
-			for (k = 0; k < KEPT_VALUES; k++)
-				rowbuf_value(a->kept, &pos, &skip);
+			else
+				rowbuf_skip(a->kept, &pos, KEPT_VALUES);
 		}
 	}
 	return matching;

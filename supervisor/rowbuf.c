@@ -140,6 +140,15 @@ rowbuf_value(const struct rowbuf *rb, size_t *pos, struct rowbuf_value *v)
 }
 
 void
+rowbuf_skip(const struct rowbuf *rb, size_t *pos, int n)
+{
+	struct rowbuf_value v;
+
+	while (n-- > 0)
+		rowbuf_value(rb, pos, &v);
+}
+
+void
 rowbuf_bind(const struct rowbuf *rb, size_t *pos, sqlite3_stmt *s,
     int first, int n)
 {

@@ -45,6 +45,8 @@ struct rowbuf_value {
 /* The value at *pos, moving past it; text stays valid as for bind. */
 void	rowbuf_value(const struct rowbuf *, size_t *pos,
 	    struct rowbuf_value *);
+/* Move *pos past the next n values. */
+void	rowbuf_skip(const struct rowbuf *, size_t *pos, int n);
 /* Append to dst a row of this kind with the next n values of src at *pos. */
 void	rowbuf_copy_row(struct rowbuf *dst, int kind,
 	    const struct rowbuf *src, size_t *pos, int n);

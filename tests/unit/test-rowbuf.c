@@ -148,8 +148,13 @@ test_rowbuf_value_and_copy(void **state)
 	rowbuf_text(src, NULL);
 	rowbuf_int(src, 9);
 	rowbuf_text(src, "tag \"Owner\" is missing");
+	rowbuf_row(src, 5);
+	rowbuf_text(src, "skipped");
+	rowbuf_int(src, 1);
 	assert_int_equal(rowbuf_next(src, &pos), 3);
 	rowbuf_copy_row(dst, 4, src, &pos, 3);
+	assert_int_equal(rowbuf_next(src, &pos), 5);
+	rowbuf_skip(src, &pos, 2);
 	assert_int_equal(rowbuf_next(src, &pos), -1);
 
 	pos = 0;
