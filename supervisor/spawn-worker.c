@@ -186,9 +186,9 @@ spawn_fds(int fds[SPAWN_NFDS], struct errbuf *err)
 
 /*
  * posix_spawn, not fork: glibc starts the child with CLONE_VM|CLONE_VFORK,
- * so the supervisor's heap (hundreds of MiB while accounts are buffered)
- * is neither copied into page tables nor copy-on-write faulted afterwards,
- * and an execve failure comes back as its return value.
+ * so the supervisor's heap, holding the accounts still scanning, is
+ * neither copied into page tables nor copy-on-write faulted afterwards
+ * for each worker, and an execve failure comes back as its return value.
  */
 int
 spawn_worker(const char *path, char *const envp[], struct spawn_child *sc,
