@@ -20,6 +20,7 @@
 
 #include "ce.h"
 #include "costdb.h"
+#include "dbfixture.h"
 #include "errbuf.h"
 #include "store.h"
 
@@ -42,45 +43,10 @@
 /* The text of sql/001-initial.sql, from the generated sql/schema.c. */
 extern const char store_sql_001_initial[];
 
-struct fixture {
-	char	 dir[64];
-	char	 path[128];
-};
-
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test-costdb-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/history.db", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
-
-static struct store *
-open_ok(const char *path)
-{
-	struct errbuf err;
-	struct store *st = store_open(path, &err);
-
-	if (st == NULL)
-		fail_msg("store_open: %s", err.msg);
-	return st;
+	return db_fixture_setup(state, "test-costdb", "history.db");
 }
 
 static void
@@ -90,20 +56,6 @@ exec_ok(sqlite3 *db, const char *sql)
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
 		fail_msg("%s: %s", sql, msg);
-}
-
-static long long
-q_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *s;
-	long long v;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
 }
 
 /* The resource-level key of ACCT_A asked by itself; tests vary copies. */
@@ -144,7 +96,7 @@ find(struct store *st, const struct costdb_key *k, int64_t *id,
 static void
 test_costdb_migrates_version_1(void **state)
 {
-	struct fixture *f = *state;
+	struct db_fixture *f = *state;
 	struct ce_line v[] = { { ACCT_A, "i-1", 5 } };
 	struct store *st;
 	enum costdb_status status;
@@ -159,21 +111,21 @@ test_costdb_migrates_version_1(void **state)
 	    "VALUES ('2026-11-01T00:00:00Z', 0, '[]', '[]', 'h')");
 	sqlite3_close(db);
 
-	st = open_ok(f->path);
+	st = db_open(f->path);
 	db = store_sqlite(st);
 	assert_int_equal(store_schema_version(), 2);
-	assert_int_equal(q_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(db_int(db, "PRAGMA user_version"), 2);
 	/* The old rows survive; 002's tables, index and view exist. */
-	assert_int_equal(q_int(db, "SELECT count(*) FROM scans"), 1);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	assert_int_equal(db_int(db, "SELECT count(*) FROM scans"), 1);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name IN ('cost_fetches', 'cost_lines', 'cost_fetches_key', "
 	    "'cost_resources')"), 4);
 	id = put_ok(st, &key_a, COSTDB_OK, 1, v, nitems(v));
 	store_close(st);
 	/* Re-opened: no second migration (it would fail on CREATE TABLE). */
-	st = open_ok(f->path);
+	st = db_open(f->path);
 	assert_int_equal(find(st, &key_a, &(int64_t){ 0 }, &status), 1);
-	assert_int_equal(q_int(store_sqlite(st), "SELECT count(*) FROM "
+	assert_int_equal(db_int(store_sqlite(st), "SELECT count(*) FROM "
 	    "cost_fetches"), 1);
 	assert_true(id > 0);
 	store_close(st);
@@ -182,8 +134,8 @@ test_costdb_migrates_version_1(void **state)
 static void
 test_costdb_put_find(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	/* The other account's line is not this fetch's. */
 	struct ce_line v[] = {
 		{ ACCT_A, "i-1", 1500000000 },
@@ -199,11 +151,11 @@ test_costdb_put_find(void **state)
 	assert_int_equal(find(st, &key_a, &got, &status), 1);
 	assert_int_equal(got, id);
 	assert_int_equal(status, COSTDB_OK);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM cost_lines"), 2);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM cost_lines"), 2);
 	/* 1500000000 - 2000000000 */
-	assert_int_equal(q_int(db, "SELECT sum(amount_nanos) FROM cost_lines"),
+	assert_int_equal(db_int(db, "SELECT sum(amount_nanos) FROM cost_lines"),
 	    -500000000);
-	assert_int_equal(q_int(db, "SELECT requests = 3 AND method = "
+	assert_int_equal(db_int(db, "SELECT requests = 3 AND method = "
 	    "'resource' AND tag_key IS NULL AND status = 'ok' AND fetched_at "
 	    "GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T"
 	    "[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z' FROM cost_fetches"), 1);
@@ -213,8 +165,8 @@ test_costdb_put_find(void **state)
 static void
 test_costdb_find_misses(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct costdb_key k, tag = key_a;
 	enum costdb_status status;
 	int64_t id;
@@ -240,7 +192,7 @@ test_costdb_find_misses(void **state)
 			fail_msg("key variant %zu found a fetch", i);
 	}
 	assert_int_equal(find(st, &tag, &id, &status), 1);
-	assert_int_equal(q_int(store_sqlite(st), "SELECT count(*) FROM "
+	assert_int_equal(db_int(store_sqlite(st), "SELECT count(*) FROM "
 	    "cost_fetches"), 2);
 	store_close(st);
 }
@@ -248,8 +200,8 @@ test_costdb_find_misses(void **state)
 static void
 test_costdb_put_replaces(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct ce_line v1[] = { { ACCT_A, "i-1", 10 }, { ACCT_A, "i-2", 20 } };
 	struct ce_line v2[] = { { ACCT_A, "i-3", 30 } };
 	struct costdb_key other = key_a;
@@ -264,11 +216,11 @@ test_costdb_put_replaces(void **state)
 	assert_int_equal(find(st, &key_a, &got, &status), 1);
 	assert_int_equal(got, id);
 	/* other's fetch and 2 lines, key_a's new fetch and 1 line. */
-	assert_int_equal(q_int(db, "SELECT count(*) FROM cost_fetches"), 2);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM cost_lines"), 3);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM cost_lines WHERE "
+	assert_int_equal(db_int(db, "SELECT count(*) FROM cost_fetches"), 2);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM cost_lines"), 3);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM cost_lines WHERE "
 	    "fetch_id NOT IN (SELECT id FROM cost_fetches)"), 0);
-	assert_int_equal(q_int(db, "SELECT requests FROM cost_fetches WHERE "
+	assert_int_equal(db_int(db, "SELECT requests FROM cost_fetches WHERE "
 	    "day = '2026-11-25'"), 2);
 	store_close(st);
 }
@@ -276,8 +228,8 @@ test_costdb_put_replaces(void **state)
 static void
 test_costdb_unavailable(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct ce_line v[] = { { ACCT_A, "i-1", 10 } };
 	enum costdb_status status = COSTDB_OK;
 	struct costdb_gap g;
@@ -288,7 +240,7 @@ test_costdb_unavailable(void **state)
 	assert_int_equal(find(st, &key_a, &got, &status), 1);
 	assert_int_equal(got, id);
 	assert_int_equal(status, COSTDB_UNAVAILABLE);
-	assert_int_equal(q_int(store_sqlite(st), "SELECT count(*) FROM "
+	assert_int_equal(db_int(store_sqlite(st), "SELECT count(*) FROM "
 	    "cost_lines"), 0);
 	/* No lines, no resources: every figure 0, every breakdown empty. */
 	if (costdb_resource_gap(st, 1, ACCT_A, id, &g, &err) == -1)
@@ -321,8 +273,8 @@ collect(const char *key, int64_t nanos, void *arg)
 static void
 test_costdb_lines_order(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct ce_line v[] = {
 		{ ACCT_A, "vol-2", 2 }, { ACCT_A, "i-9", 9 },
 		{ ACCT_A, ARN_D4, 4 }, { ACCT_A, "NoResourceId", 1 },
@@ -499,8 +451,8 @@ jnanos(const json_t *o, const char *key)
 static void
 test_costdb_resource_gap(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct costdb_gap g;
 	struct errbuf err;
 	int64_t id;
@@ -553,8 +505,8 @@ test_costdb_resource_gap(void **state)
 static void
 test_costdb_resource_cost(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct errbuf err;
 	int64_t id, nanos = -1;
 
@@ -579,7 +531,7 @@ test_costdb_resource_cost(void **state)
 static void
 test_costdb_ce_resource_id(void **state)
 {
-	struct fixture *f = *state;
+	struct db_fixture *f = *state;
 	static const struct {
 		const char	*type, *id, *arn;
 		int		 by_id;
@@ -594,7 +546,7 @@ test_costdb_ce_resource_id(void **state)
 		{ "s3:bucketx", "x", "arn:x", 0 },
 		{ "ec2", "y", "arn:y", 0 },
 	};
-	struct store *st = open_ok(f->path);
+	struct store *st = db_open(f->path);
 	sqlite3_stmt *s;
 	const char *c;
 	size_t i, n = 0;
@@ -624,8 +576,8 @@ test_costdb_ce_resource_id(void **state)
 static void
 test_costdb_errors(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	/* INT64_MAX + 1 overflows any sum that holds both. */
 	struct ce_line big[] = { { ACCT_A, "i-1", INT64_MAX },
 	    { ACCT_A, "i-6", 1 } };
@@ -652,7 +604,7 @@ test_costdb_errors(void **state)
 	assert_non_null(strstr(err.msg, "UNIQUE constraint failed"));
 	assert_int_equal(find(st, &key_a, &got, &status), 1);
 	assert_int_equal(got, id);
-	assert_int_equal(q_int(store_sqlite(st), "SELECT count(*) FROM "
+	assert_int_equal(db_int(store_sqlite(st), "SELECT count(*) FROM "
 	    "cost_lines"), 2);
 
 	/* Not an account id: the schema's CHECK refuses it. */
@@ -697,8 +649,8 @@ shell(const char *db, const char *query)
 static void
 test_costdb_queries_with_shell(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct ce_line vb[] = { { ACCT_B, "vol-b", 5000000000 } };
 	struct costdb_key kb = key_a, old = key_a, tag = key_a;
 
@@ -736,27 +688,27 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_costdb_migrates_version_1,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_costdb_put_find, setup,
-		    teardown),
+		    db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_costdb_find_misses, setup,
-		    teardown),
+		    db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_costdb_put_replaces, setup,
-		    teardown),
+		    db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_costdb_unavailable, setup,
-		    teardown),
+		    db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_costdb_lines_order, setup,
-		    teardown),
+		    db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_costdb_resource_gap,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_costdb_resource_cost,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_costdb_ce_resource_id,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_costdb_errors, setup,
-		    teardown),
+		    db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_costdb_queries_with_shell,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("costdb", tests, NULL, NULL);

@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "dbfixture.h"
 #include "errbuf.h"
 #include "store.h"
 
@@ -35,62 +36,12 @@
 #define AKID	"AKIAIOSFODNN7EXAMPLE"
 #define SECRET	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
-struct fixture {
-	char	 dir[64];
-	char	 path[128];
-};
-
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test-store-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	/* Two directory levels that do not exist yet. */
-	snprintf(f->path, sizeof(f->path), "%s/state/tagwarden/history.db",
-	    f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
-
-static struct store *
-open_ok(const char *path)
-{
-	struct errbuf err;
-	struct store *st = store_open(path, &err);
-
-	if (st == NULL)
-		fail_msg("store_open: %s", err.msg);
-	return st;
-}
-
-/* One integer from a query on the store's connection. */
-static long long
-q_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *s;
-	long long v;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return db_fixture_setup(state, "test-store",
+	    "state/tagwarden/history.db");
 }
 
 static double
@@ -184,29 +135,29 @@ commit(struct store *st, int64_t scan_id, const char *account,
 static void
 test_store_migrates_empty(void **state)
 {
-	struct fixture *f = *state;
+	struct db_fixture *f = *state;
 	struct store *st;
 	struct stat sb;
 	char dir[128];
 	sqlite3 *db;
 
-	st = open_ok(f->path);
+	st = db_open(f->path);
 	db = store_sqlite(st);
 	snprintf(dir, sizeof(dir), "%s/state/tagwarden", f->dir);
 	assert_int_equal(stat(dir, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0700);
-	assert_int_equal(q_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(db_int(db, "PRAGMA user_version"), 2);
 	assert_int_equal(store_schema_version(), 2);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	assert_int_equal(db_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'table' AND name IN ('scans', 'account_results', "
 	    "'region_results', 'resources', 'violations')"), 5);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	assert_int_equal(db_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'view' AND name IN ('latest_account_scores', "
 	    "'daily_compliance_trend', 'worst_resource_types')"), 3);
-	assert_int_equal(q_int(db, "PRAGMA foreign_keys"), 1);
-	assert_int_equal(q_int(db, "SELECT journal_mode = 'wal' FROM "
+	assert_int_equal(db_int(db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(db_int(db, "SELECT journal_mode = 'wal' FROM "
 	    "pragma_journal_mode"), 1);
-	assert_int_equal(q_int(db, "PRAGMA busy_timeout"),
+	assert_int_equal(db_int(db, "PRAGMA busy_timeout"),
 	    STORE_BUSY_TIMEOUT_MS);
 	store_close(st);
 }
@@ -214,16 +165,16 @@ test_store_migrates_empty(void **state)
 static void
 test_store_reopen_is_noop(void **state)
 {
-	struct fixture *f = *state;
+	struct db_fixture *f = *state;
 	struct store *st;
 
-	st = open_ok(f->path);
+	st = db_open(f->path);
 	begin_scan(st, 1000);
 	store_close(st);
 	/* A second migration would fail on CREATE TABLE scans. */
-	st = open_ok(f->path);
-	assert_int_equal(q_int(store_sqlite(st), "PRAGMA user_version"), 2);
-	assert_int_equal(q_int(store_sqlite(st), "SELECT count(*) FROM scans"),
+	st = db_open(f->path);
+	assert_int_equal(db_int(store_sqlite(st), "PRAGMA user_version"), 2);
+	assert_int_equal(db_int(store_sqlite(st), "SELECT count(*) FROM scans"),
 	    1);
 	store_close(st);
 }
@@ -231,11 +182,11 @@ test_store_reopen_is_noop(void **state)
 static void
 test_store_newer_db_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct db_fixture *f = *state;
 	struct errbuf err;
 	sqlite3 *db;
 
-	store_close(open_ok(f->path));
+	store_close(db_open(f->path));
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL,
 	    NULL, NULL), SQLITE_OK);
@@ -249,7 +200,7 @@ test_store_newer_db_refused(void **state)
 static void
 test_store_not_a_database(void **state)
 {
-	struct fixture *f = *state;
+	struct db_fixture *f = *state;
 	struct errbuf err;
 	char path[128];
 	FILE *fp;
@@ -314,8 +265,8 @@ account_a(void)
 static void
 test_store_account_commit_atomic(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct store_account *a = account_a();
 	int64_t id = begin_scan(st, 1000);
 	sqlite3 *other;
@@ -323,15 +274,15 @@ test_store_account_commit_atomic(void **state)
 	/* Another connection, as the sqlite3 shell would be. */
 	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
 	assert_int_equal(store_account_nresources(a), 3);
-	assert_int_equal(q_int(other, "SELECT count(*) FROM resources"), 0);
+	assert_int_equal(db_int(other, "SELECT count(*) FROM resources"), 0);
 	commit(st, id, ACCT_A, "ok", NULL, 1010, 3, 2, 3, a);
-	assert_int_equal(q_int(other, "SELECT count(*) FROM account_results"),
+	assert_int_equal(db_int(other, "SELECT count(*) FROM account_results"),
 	    1);
-	assert_int_equal(q_int(other, "SELECT count(*) FROM resources"), 3);
-	assert_int_equal(q_int(other, "SELECT count(*) FROM violations"), 3);
-	assert_int_equal(q_int(other, "SELECT count(*) FROM region_results"),
+	assert_int_equal(db_int(other, "SELECT count(*) FROM resources"), 3);
+	assert_int_equal(db_int(other, "SELECT count(*) FROM violations"), 3);
+	assert_int_equal(db_int(other, "SELECT count(*) FROM region_results"),
 	    2);
-	assert_int_equal(q_int(other, "SELECT count(*) FROM resources WHERE "
+	assert_int_equal(db_int(other, "SELECT count(*) FROM resources WHERE "
 	    "tags = '{\"Name\":\"web\"}'"), 3);
 	sqlite3_close(other);
 	store_account_free(a);
@@ -341,8 +292,8 @@ test_store_account_commit_atomic(void **state)
 static void
 test_store_failed_account_keeps_no_resources(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct store_account *a = account_a();
 	int64_t id = begin_scan(st, 1000);
 	sqlite3 *db = store_sqlite(st);
@@ -350,10 +301,10 @@ test_store_failed_account_keeps_no_resources(void **state)
 	/* A timed-out account streamed resources: only its row and regions. */
 	commit(st, id, ACCT_A, "timeout", "scan timed out after 30 s", 1030,
 	    0, 0, 0, a);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM account_results "
+	assert_int_equal(db_int(db, "SELECT count(*) FROM account_results "
 	    "WHERE status = 'timeout'"), 1);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM resources"), 0);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM region_results"), 2);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM resources"), 0);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM region_results"), 2);
 	store_account_free(a);
 	store_close(st);
 }
@@ -361,8 +312,8 @@ test_store_failed_account_keeps_no_resources(void **state)
 static void
 test_store_rollback_leaves_nothing(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct store_account *a = account_a();
 	struct store_account_row row = { .account_id = ACCT_B, .status = "ok",
 	    .started_at = 1000, .finished_at = 1001, .cache_key = KEY };
@@ -379,16 +330,16 @@ test_store_rollback_leaves_nothing(void **state)
 	assert_int_equal(store_account_commit(st, id, &row, a, &err), -1);
 	assert_non_null(strstr(err.msg, "account 222222222222"));
 	assert_non_null(strstr(err.msg, "CHECK constraint failed"));
-	assert_int_equal(q_int(db, "SELECT count(*) FROM account_results"), 0);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM region_results"), 0);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM resources"), 0);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM violations"), 0);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM account_results"), 0);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM region_results"), 0);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM resources"), 0);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM violations"), 0);
 	assert_int_equal(sqlite3_get_autocommit(db), 1);
 	store_account_free(a);
 	/* The statements are reusable after the failure. */
 	a = account_a();
 	commit(st, id, ACCT_A, "ok", NULL, 1010, 3, 2, 3, a);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM resources"), 3);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM resources"), 3);
 	store_account_free(a);
 	store_close(st);
 }
@@ -411,7 +362,7 @@ kill_hook(void *arg, int op, const char *dbname, const char *table,
 static void
 kill_child(const char *path)
 {
-	struct store *st = open_ok(path);
+	struct store *st = db_open(path);
 	struct store_account *a = account_a(), *b = store_account_new();
 	int64_t id = begin_scan(st, 1000);
 	char arn[64];
@@ -433,27 +384,27 @@ kill_child(const char *path)
 static void
 test_store_kill_loses_only_account_in_flight(void **state)
 {
-	struct fixture *f = *state;
+	struct db_fixture *f = *state;
 	struct store *st;
 	sqlite3 *db;
 	pid_t pid;
 	int status;
 
-	store_close(open_ok(f->path));
+	store_close(db_open(f->path));
 	if ((pid = fork()) == 0)
 		kill_child(f->path);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	st = open_ok(f->path);
+	st = db_open(f->path);
 	db = store_sqlite(st);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM resources WHERE "
+	assert_int_equal(db_int(db, "SELECT count(*) FROM resources WHERE "
 	    "account_id = '" ACCT_A "'"), 3);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM account_results "
+	assert_int_equal(db_int(db, "SELECT count(*) FROM account_results "
 	    "WHERE account_id = '" ACCT_B "'"), 0);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM resources WHERE "
+	assert_int_equal(db_int(db, "SELECT count(*) FROM resources WHERE "
 	    "account_id = '" ACCT_B "'"), 0);
-	assert_int_equal(q_int(db, "SELECT count(*) FROM pragma_integrity_check "
-	    "WHERE integrity_check = 'ok'"), 1);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM "
+	    "pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 	store_close(st);
 }
 
@@ -582,15 +533,15 @@ build_history(struct store *st)
 static void
 test_store_views_hand_computed(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	sqlite3 *db = store_sqlite(st);
 
 	build_history(st);
 	/* Latest ok: A from scan 4 (2/4), B from scan 2 (1/3). */
-	assert_int_equal(q_int(db, "SELECT scan_id FROM latest_account_scores "
+	assert_int_equal(db_int(db, "SELECT scan_id FROM latest_account_scores "
 	    "WHERE account_id = '" ACCT_A "'"), 4);
-	assert_int_equal(q_int(db, "SELECT scan_id FROM latest_account_scores "
+	assert_int_equal(db_int(db, "SELECT scan_id FROM latest_account_scores "
 	    "WHERE account_id = '" ACCT_B "'"), 2);
 	assert_true(q_real(db, "SELECT compliance_score FROM "
 	    "latest_account_scores WHERE account_id = '" ACCT_A "'") == 0.5);
@@ -598,20 +549,20 @@ test_store_views_hand_computed(void **state)
 	    "latest_account_scores WHERE account_id = '" ACCT_B "'") ==
 	    1.0 / 3.0);
 	/* Three days, one per scan day; today counts only scan 4's A. */
-	assert_int_equal(q_int(db, "SELECT count(*) FROM "
+	assert_int_equal(db_int(db, "SELECT count(*) FROM "
 	    "daily_compliance_trend"), 3);
-	assert_int_equal(q_int(db, "SELECT resources FROM "
+	assert_int_equal(db_int(db, "SELECT resources FROM "
 	    "daily_compliance_trend WHERE day = date('now')"), 4);
 	/* Three days ago: A 3/4 and B 1/3 = 4/7. */
 	assert_true(q_real(db, "SELECT compliance_score FROM "
 	    "daily_compliance_trend WHERE day = date('now', '-3 days')") ==
 	    4.0 / 7.0);
 	/* Scan 4: ec2 2 of 3 non-compliant, s3 0 of 1 (locked not counted). */
-	assert_int_equal(q_int(db, "SELECT count(*) FROM "
+	assert_int_equal(db_int(db, "SELECT count(*) FROM "
 	    "worst_resource_types"), 2);
-	assert_int_equal(q_int(db, "SELECT noncompliant FROM "
+	assert_int_equal(db_int(db, "SELECT noncompliant FROM "
 	    "worst_resource_types WHERE resource_type = 'ec2:instance'"), 2);
-	assert_int_equal(q_int(db, "SELECT resources FROM "
+	assert_int_equal(db_int(db, "SELECT resources FROM "
 	    "worst_resource_types WHERE resource_type = 's3:bucket'"), 1);
 	store_close(st);
 }
@@ -639,8 +590,8 @@ shell(const char *db, const char *query, const char *param)
 static void
 test_store_queries_with_shell(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	char want[2048], d3[16], dt[16], ta[32], tb[32];
 	time_t d0 = day0(), t;
 	struct tm tm;
@@ -680,8 +631,8 @@ test_store_queries_with_shell(void **state)
 static void
 test_store_cache_find(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct store_account *a = account_a();
 	struct store_account_row row = { .account_id = ACCT_A, .status = "ok",
 	    .started_at = 1000000, .finished_at = 1000000,
@@ -782,8 +733,8 @@ test_store_no_credentials(void **state)
 	static const char *const bad[] = {
 		"secret", "token", "password", "credential", "access_key"
 	};
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct store_account *a = store_account_new();
 	struct store_account_row row = { .account_id = ACCT_A, .status = "ok",
 	    .error = "AccessDenied for " AKID " signed with " SECRET,
@@ -820,7 +771,7 @@ test_store_no_credentials(void **state)
 	    0);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM resources WHERE tags "
 	    "LIKE '%%[redacted]%%' AND state = 'pending [redacted]'");
-	assert_int_equal(q_int(store_sqlite(st), sql), 1);
+	assert_int_equal(db_int(store_sqlite(st), sql), 1);
 	store_account_free(a);
 	store_close(st);
 	snprintf(wal, sizeof(wal), "%s-wal", f->path);
@@ -841,8 +792,8 @@ test_store_no_credentials(void **state)
 static void
 test_store_redact_boundary(void **state)
 {
-	struct fixture *f = *state;
-	struct store *st = open_ok(f->path);
+	struct db_fixture *f = *state;
+	struct store *st = db_open(f->path);
 	struct store_account *a = store_account_new();
 	struct store_account_row row = { .account_id = ACCT_A, .status = "ok",
 	    .started_at = 1, .finished_at = 2, .cache_key = KEY };
@@ -860,7 +811,7 @@ test_store_redact_boundary(void **state)
 	add_res(a, r);
 	id = begin_scan(st, 1);
 	assert_int_equal(store_account_commit(st, id, &row, a, &err), 0);
-	assert_int_equal(q_int(store_sqlite(st), "SELECT count(*) FROM "
+	assert_int_equal(db_int(store_sqlite(st), "SELECT count(*) FROM "
 	    "resources WHERE tags = '{\"a\":\"x[redacted]\",\"b\":\"id "
 	    "AKIAIOSFODNN7EXAMP [redacted]\",\"k[redacted]\":\"v\"}' AND "
 	    "state = 's AKIAIOSFODNN7EXAMP' AND "
@@ -874,34 +825,36 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_store_migrates_empty,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_store_reopen_is_noop,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_store_newer_db_refused,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_store_not_a_database,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_store_account_commit_atomic, setup, teardown),
+		    test_store_account_commit_atomic, setup,
+		    db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_failed_account_keeps_no_resources, setup,
-		    teardown),
+		    db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_store_rollback_leaves_nothing, setup, teardown),
+		    test_store_rollback_leaves_nothing, setup,
+		    db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_kill_loses_only_account_in_flight, setup,
-		    teardown),
+		    db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_store_views_hand_computed,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_store_queries_with_shell,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_store_cache_find,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test(test_store_redact_rules),
 		cmocka_unit_test_setup_teardown(test_store_redact_boundary,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_store_no_credentials,
-		    setup, teardown),
+		    setup, db_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
