@@ -88,13 +88,17 @@ class Checks:
         self.passed = 0
         self.failed = []
 
-    def ok(self, cond, what):
+    def ok(self, cond, what, detail=""):
         if cond:
             self.passed += 1
         else:
             self.failed.append(what)
-            print("FAIL: %s" % what, flush=True)
+            print("FAIL: %s %s" % (what, str(detail)[:3000]), flush=True)
         return cond
+
+    def check(self, what, cond, detail=""):
+        """ok() with the name first, as the integration scripts write it."""
+        return self.ok(cond, what, detail)
 
     def eq(self, got, want, what):
         return self.ok(got == want, "%s: got %r, want %r" % (what, got, want))

@@ -60,15 +60,8 @@ OP_RES = "GetCostAndUsageWithResources"
 OP_TAG = "GetCostAndUsage"
 NANO = Decimal(10) ** 9
 
-FAILURES = []
-
-
-def check(name, ok, detail=""):
-    if not ok:
-        FAILURES.append(name)
-        print("FAIL %s %s" % (name, str(detail)[:3000]))
-    else:
-        print("ok   %s" % name)
+CHECKS = emulib.Checks("ce-emulator")
+check = CHECKS.check
 
 
 # ---- expected lines, from the fixture ----
@@ -453,12 +446,7 @@ def main():
         emu.stop()
     test_transport()
     test_stand_in()
-    if FAILURES:
-        print("FAIL ce-emulator: %d check(s) failed: %s"
-              % (len(FAILURES), ", ".join(FAILURES)))
-        return 1
-    print("PASS ce-emulator")
-    return 0
+    CHECKS.finish()
 
 
 if __name__ == "__main__":

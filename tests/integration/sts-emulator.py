@@ -30,6 +30,9 @@ WRAPPER = shlex.split(os.environ.get("TAGWARDEN_WRAPPER", ""))
 EMULATOR = os.path.join(BUILD, "tests", "emulator", "aws-emulator")
 PROBE = os.path.join(BUILD, "tests", "unit", "sts-probe")
 FIXTURE = os.path.join(SRC, "tests", "fixtures", "sts.json")
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(SRC, "tests", "emulator"))
+import emulib  # noqa: E402  (Checks)
 
 # From tests/fixtures/sts.json.
 LOCAL = "100000000001"
@@ -128,15 +131,8 @@ def probe(emu, steps, env_extra=None, endpoint=True):
     return Run(p.returncode, p.stdout, p.stderr)
 
 
-FAILURES = []
-
-
-def check(name, ok, detail=""):
-    if not ok:
-        FAILURES.append(name)
-        print("FAIL %s %s" % (name, detail))
-    else:
-        print("ok   %s" % name)
+CHECKS = emulib.Checks("sts-emulator")
+check = CHECKS.check
 
 
 def clean(name, run):
@@ -311,12 +307,7 @@ def main():
     finally:
         emu.stop()
     test_refresh()
-    if FAILURES:
-        print("FAIL sts-emulator: %d check(s) failed: %s"
-              % (len(FAILURES), ", ".join(FAILURES)))
-        return 1
-    print("PASS sts-emulator")
-    return 0
+    CHECKS.finish()
 
 
 if __name__ == "__main__":
