@@ -21,7 +21,6 @@ import re
 import shlex
 import subprocess
 import sys
-import urllib.request
 
 SRC = os.environ.get("TAGWARDEN_SRC") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -32,7 +31,7 @@ PROBE = os.path.join(BUILD, "tests", "unit", "sts-probe")
 FIXTURE = os.path.join(SRC, "tests", "fixtures", "sts.json")
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(SRC, "tests", "emulator"))
-import emulib  # noqa: E402  (Checks)
+import emulib  # noqa: E402  (the emulator runner, Checks)
 
 # From tests/fixtures/sts.json.
 LOCAL = "100000000001"
@@ -57,32 +56,17 @@ def denied(account):
             % (role_arn(account), LOCAL_ARN, role_arn(account)))
 
 
-class Emulator:
+class Emulator(emulib.Emulator):
+    """The shared emulator runner on this test's fixture."""
+
     def __init__(self, *extra):
-        self.proc = subprocess.Popen(
-            [EMULATOR, "--fixture", FIXTURE, "--listen", "127.0.0.1:0"]
-            + list(extra), stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline().strip()
-        m = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)", line)
-        if not m:
-            self.proc.kill()
-            raise RuntimeError("emulator said %r" % line)
-        self.url = m.group(1)
+        super().__init__(FIXTURE, extra)
 
     def control(self, method, what, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + "/_emulator/" + what,
-                                     data=data, method=method)
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.load(r)
+        return emulib.control(self, method, what, body)[1]
 
     def assume_calls(self):
-        return self.control("GET", "stats")["operations"].get(
-            "sts:AssumeRole", 0)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        return emulib.stats(self)["operations"].get("sts:AssumeRole", 0)
 
 
 class Run:
