@@ -161,15 +161,24 @@ tagging_done(struct collect *c, struct collect_call *call,
 	return rc;
 }
 
+/* 1 when a type of the job takes its tags from GetResources. */
+static int
+tagging_wanted(struct collect *c)
+{
+	const char *const *types;
+	size_t i, n = collect_types(c, &types);
+
+	for (i = 0; i < n; i++)
+		if (services_tagging_filter(types[i]) != NULL)
+			return 1;
+	return 0;
+}
+
 int
 svc_tagging_start(struct collect *c, struct collect_region *r,
     struct errbuf *err)
 {
-	json_t *filters = tagging_filters(c);
-	size_t n = json_array_size(filters);
-
-	json_decref(filters);
-	if (n > 0)
+	if (tagging_wanted(c))
 		return tagging_page(c, r, NULL, err);
 	/* An empty filter would ask for every type: nothing to ask. */
 	inventory_tagging_listed(collect_region_inventory(r), NULL);
