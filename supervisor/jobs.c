@@ -445,21 +445,13 @@ queue_not_started(struct job_queue *q, struct job *j)
 	free(msg);
 }
 
-/* Deliver finished jobs, refuse queued ones if broken, fill free slots. */
-static void
-queue_pump(evutil_socket_t fd, short what, void *arg)
+/* Give each free slot to the next queued job; how many were given. */
+static int
+queue_fill(struct job_queue *q)
 {
-	struct job_queue *q = arg;
-	struct job *j, *next;
+	struct job *j;
+	int started = 0;
 
-	(void)fd;
-	(void)what;
-	TAILQ_FOREACH_SAFE(j, &q->jobs, entry, next) {
-		if (j->state == JOB_QUEUED && q->broken != NULL)
-			queue_not_started(q, j);
-		if (j->state == JOB_FINISHED)
-			job_deliver(j);
-	}
 	TAILQ_FOREACH(j, &q->jobs, entry) {
 		if (q->live >= q->opts.max_workers || q->broken != NULL)
 			break;
@@ -470,6 +462,36 @@ queue_pump(evutil_socket_t fd, short what, void *arg)
 		if (++q->live > q->peak)
 			q->peak = q->live;
 		q->cb.need_credentials(j, q->arg);
+		started++;
+	}
+	return started;
+}
+
+/*
+ * Refuse queued jobs if broken, fill free slots, deliver finished jobs.
+ * Delivering stores an account's results, which takes a while for a big
+ * one; when slots were just filled it waits for the next round of the
+ * loop, behind the credential replies that start the new workers.
+ */
+static void
+queue_pump(evutil_socket_t fd, short what, void *arg)
+{
+	struct job_queue *q = arg;
+	struct job *j, *next;
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(j, &q->jobs, entry) {
+		if (j->state == JOB_QUEUED && q->broken != NULL)
+			queue_not_started(q, j);
+	}
+	if (queue_fill(q) > 0) {
+		pump_schedule(q);
+		return;
+	}
+	TAILQ_FOREACH_SAFE(j, &q->jobs, entry, next) {
+		if (j->state == JOB_FINISHED)
+			job_deliver(j);
 	}
 }
 
