@@ -97,6 +97,9 @@ static const struct field creds_fields[] = {
 	STR("session_token", F_NULL | F_NONEMPTY, 8192),
 	INT("expiration", 0, LLONG_MAX),
 };
+static const struct field limits_fields[] = {
+	INT("max_inflight", PROTO_INFLIGHT, PROTO_MAX_INFLIGHT),
+};
 static const struct field hello_fields[] = {
 	INT("proto", 1, INT_MAX),
 	INT("pid", 1, INT_MAX),
@@ -174,6 +177,7 @@ static const struct msg_row msg_table[] = {
 	{ MSG_CREDENTIALS_REFRESHED, "CREDENTIALS_REFRESHED",
 	  SHAPE(creds_fields), 1 },
 	{ MSG_CANCEL, "CANCEL", EMPTY, 0 },
+	{ MSG_LIMITS, "LIMITS", SHAPE(limits_fields), 0 },
 	{ MSG_HELLO, "HELLO", SHAPE(hello_fields), 0 },
 	{ MSG_PROGRESS, "PROGRESS", SHAPE(progress_fields), 0 },
 	{ MSG_RESOURCE_BATCH, "RESOURCE_BATCH", SHAPE(batch_fields), 0 },

@@ -16,6 +16,7 @@
  *                   session_token:str|null, expiration:int (0: none)}
  *   CREDENTIALS_REFRESHED   same shape as CREDENTIALS
  *   CANCEL         {}
+ *   LIMITS         {max_inflight:int} (PROTO_INFLIGHT..PROTO_MAX_INFLIGHT)
  *
  * worker -> supervisor
  *   HELLO          {proto:int, pid:int, sandbox:str}
@@ -37,13 +38,14 @@
  *                   violations:int, requests:int}
  *   ERROR          {message:str, aws_code:str|null}
  *
- * Order: the supervisor sends JOB then CREDENTIALS, each exactly once; the
- * worker answers HELLO first, then any of PROGRESS, RESOURCE_BATCH,
- * REGION_DONE, LOG, CREDENTIALS_REQUEST, and ends with exactly one
- * ACCOUNT_DONE or ERROR. ERROR may also come before HELLO (a JOB the worker
- * refuses, a sandbox that cannot be set up). Anything else is a protocol
- * violation that kills the worker and fails its account with the violation
- * named.
+ * Order: the supervisor sends JOB then CREDENTIALS, each exactly once, then
+ * LIMITS whenever the worker's share of requests in flight changes
+ * (PROTO_INFLIGHT until the first); the worker answers HELLO first, then
+ * any of PROGRESS, RESOURCE_BATCH, REGION_DONE, LOG, CREDENTIALS_REQUEST,
+ * and ends with exactly one ACCOUNT_DONE or ERROR. ERROR may also come
+ * before HELLO (a JOB the worker refuses, a sandbox that cannot be set
+ * up). Anything else is a protocol violation that kills the worker and
+ * fails its account with the violation named.
  *
  * Bounds checked by proto_decode (a larger value is a violation): strings
  * are valid UTF-8 without NUL; counts are integers in 0..INT_MAX; ids and
@@ -63,7 +65,7 @@
 struct errbuf;
 
 /* Bump when a body shape or the meaning of a type changes. */
-#define PROTO_VERSION		1
+#define PROTO_VERSION		2
 #define PROTO_HEADER_SIZE	8
 /* Checked before allocating: a larger frame is a protocol violation. */
 #define PROTO_MAX_FRAME		(4U * 1024 * 1024)
@@ -73,6 +75,13 @@ struct errbuf;
 #define PROTO_MAX_MESSAGE	4096
 /* Resources in one RESOURCE_BATCH; JOB's max_batch is 1..this. */
 #define PROTO_MAX_BATCH		1000
+/*
+ * A worker's HTTP requests in flight: PROTO_INFLIGHT each until LIMITS
+ * says otherwise, so a scan has at most MAX_CONCURRENT_ACCOUNTS times that
+ * in flight; LIMITS never asks for more than PROTO_MAX_INFLIGHT.
+ */
+#define PROTO_INFLIGHT		16
+#define PROTO_MAX_INFLIGHT	64
 /* The policy text carried in JOB (policy.h's POLICY_MAX_FILE). */
 #define PROTO_MAX_POLICY	(1024 * 1024)
 
@@ -82,6 +91,7 @@ enum msg_type {
 	MSG_CREDENTIALS = 101,
 	MSG_CREDENTIALS_REFRESHED = 102,
 	MSG_CANCEL = 103,
+	MSG_LIMITS = 104,
 	/* worker -> supervisor */
 	MSG_HELLO = 200,
 	MSG_PROGRESS = 201,

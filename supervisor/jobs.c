@@ -64,6 +64,7 @@ struct job {
 	int			 exited;
 	int			 wstatus;
 	int			 refreshing;	/* request passed to the caller */
+	int			 inflight;	/* its share: PROTO_INFLIGHT, LIMITS */
 	enum job_kill		 kill;
 	uint32_t		 final_type;	/* 0 or ACCOUNT_DONE / ERROR */
 	json_t			*final;
@@ -468,6 +469,55 @@ queue_fill(struct job_queue *q)
 }
 
 /*
+ * A scan has at most max_workers x PROTO_INFLIGHT requests in flight.
+ * While an account waits for a slot every worker has PROTO_INFLIGHT; once
+ * none waits, the slots that free up go to the workers still running (the
+ * last accounts, often the largest, would otherwise finish alone on a
+ * sixteenth of the budget), at most PROTO_MAX_INFLIGHT each. Shares only
+ * grow then; a job queued later takes them back to PROTO_INFLIGHT, which
+ * the workers reach as their requests in flight end.
+ */
+static int
+queue_share(const struct job_queue *q)
+{
+	const struct job *j;
+	int share;
+
+	TAILQ_FOREACH(j, &q->jobs, entry) {
+		if (j->state == JOB_QUEUED)
+			return PROTO_INFLIGHT;
+	}
+	if (q->live <= 0)
+		return PROTO_INFLIGHT;
+	share = q->opts.max_workers * PROTO_INFLIGHT / q->live;
+	if (share > PROTO_MAX_INFLIGHT)
+		return PROTO_MAX_INFLIGHT;
+	return share < PROTO_INFLIGHT ? PROTO_INFLIGHT : share;
+}
+
+/* Send LIMITS to each running worker whose share changed. */
+static void
+queue_share_out(struct job_queue *q)
+{
+	struct errbuf err;
+	struct job *j;
+	json_t *body;
+	int share = queue_share(q);
+
+	TAILQ_FOREACH(j, &q->jobs, entry) {
+		if (j->state != JOB_RUNNING || j->inflight == share ||
+		    j->closed || j->kill != KILL_NONE || j->final_type != 0)
+			continue;
+		j->inflight = share;
+		if ((body = json_pack("{s:i}", "max_inflight", share)) == NULL)
+			fatalx("json_pack failed");
+		if (peer_send(j->peer, MSG_LIMITS, body, &err) == -1)
+			log_warnx("worker %s: %s", j->account_id, err.msg);
+		json_decref(body);
+	}
+}
+
+/*
  * Refuse queued jobs if broken, fill free slots, deliver finished jobs.
  * Delivering stores an account's results, which takes a while for a big
  * one; when slots were just filled it waits for the next round of the
@@ -478,6 +528,7 @@ queue_pump(evutil_socket_t fd, short what, void *arg)
 {
 	struct job_queue *q = arg;
 	struct job *j, *next;
+	int started;
 
 	(void)fd;
 	(void)what;
@@ -485,7 +536,9 @@ queue_pump(evutil_socket_t fd, short what, void *arg)
 		if (j->state == JOB_QUEUED && q->broken != NULL)
 			queue_not_started(q, j);
 	}
-	if (queue_fill(q) > 0) {
+	started = queue_fill(q);
+	queue_share_out(q);
+	if (started > 0) {
 		pump_schedule(q);
 		return;
 	}
@@ -644,9 +697,13 @@ job_start(struct job *j, const struct aws_creds *creds)
 		job_finish(j, JOB_STATUS_FAILED, err.msg);
 		return;
 	}
+	j->inflight = PROTO_INFLIGHT;
 	if (peer_send(j->peer, MSG_JOB, j->body, &err) == -1 ||
-	    job_send_creds(j, MSG_CREDENTIALS, creds, &err) == -1)
+	    job_send_creds(j, MSG_CREDENTIALS, creds, &err) == -1) {
 		job_kill(j, KILL_FAIL, err.msg);
+		return;
+	}
+	queue_share_out(q);
 }
 
 void

@@ -1,10 +1,13 @@
 /*
  * The job queue: one job per account, each a state machine QUEUED ->
- * CREDENTIALS -> RUNNING -> DONE. At most max_workers jobs are past QUEUED
- * at once. A running job owns one tagwarden-worker process, an evtimer that
- * SIGKILLs it at the timeout, and the peer that reads its frames. A job is
- * final only when both the worker's last frame (or EOF) and its exit status
- * are in.
+ * CREDENTIALS -> RUNNING -> DONE. At most max_workers jobs hold a slot at
+ * once, from need_credentials until their worker has exited and been
+ * reaped; done() may come after the next job was given the freed slot. A
+ * running job owns one tagwarden-worker process, an evtimer that SIGKILLs
+ * it at the timeout, and the peer that reads its frames. A job is final
+ * only when both the worker's last frame (or EOF) and its exit status are
+ * in. While no job waits for a slot, the running workers share the freed
+ * slots' requests in flight (LIMITS, common/proto.h).
  */
 #ifndef JOBS_H
 #define JOBS_H

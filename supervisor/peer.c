@@ -95,6 +95,7 @@ static const struct permit to_worker_rows[] = {
 	{ MSG_CREDENTIALS, MSG_ONCE, NULL },
 	{ MSG_CREDENTIALS_REFRESHED, MSG_ASKED, NULL },
 	{ MSG_CANCEL, MSG_EARLY, NULL },
+	{ MSG_LIMITS, 0, NULL },
 };
 
 static const struct permit_table from_worker = {

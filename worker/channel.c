@@ -31,6 +31,7 @@
 struct channel {
 	int	fd;
 	int	broken;		/* a write failed: nobody is listening */
+	int	max_inflight;	/* the latest LIMITS; PROTO_INFLIGHT before */
 };
 
 struct channel *
@@ -40,6 +41,7 @@ channel_open(int fd)
 
 	ch = xcalloc(1, sizeof(*ch));
 	ch->fd = fd;
+	ch->max_inflight = PROTO_INFLIGHT;
 	return ch;
 }
 
@@ -240,6 +242,29 @@ channel_log(struct channel *ch, const char *level, const char *fmt, ...)
 		log_warnx("cannot send a LOG frame: %s", err.msg);
 }
 
+/* LIMITS is never answered: it only changes what the worker may do. */
+static void
+limits_apply(struct channel *ch, json_t *body)
+{
+	ch->max_inflight = (int)json_integer_value(json_object_get(body,
+	    "max_inflight"));
+	json_decref(body);
+}
+
+/* The next frame that is not a LIMITS, applying those before it. */
+static int
+read_past_limits(struct channel *ch, uint32_t *type, json_t **body,
+    struct errbuf *err)
+{
+	for (;;) {
+		if (channel_read(ch, type, body, err) == -1)
+			return -1;
+		if (*type != MSG_LIMITS)
+			return 0;
+		limits_apply(ch, *body);
+	}
+}
+
 int
 channel_refresh_creds(struct channel *ch, struct aws_creds **creds,
     struct errbuf *err)
@@ -249,7 +274,7 @@ channel_refresh_creds(struct channel *ch, struct aws_creds **creds,
 
 	if (channel_send(ch, MSG_CREDENTIALS_REQUEST, json_object(), err) == -1)
 		return -1;
-	if (channel_read(ch, &type, &body, err) == -1)
+	if (read_past_limits(ch, &type, &body, err) == -1)
 		return err_prefix(err, "waiting for CREDENTIALS_REFRESHED");
 	if (type == MSG_CANCEL) {
 		json_decref(body);
@@ -267,18 +292,10 @@ channel_refresh_creds(struct channel *ch, struct aws_creds **creds,
 	return 0;
 }
 
-/*
- * The supervisor speaks unasked only to cancel; anything readable here is
- * a CANCEL, its end of the channel closing, or a broken protocol, and all
- * three mean stop.
- */
-int
-channel_cancelled(struct channel *ch)
+static int
+channel_readable(const struct channel *ch)
 {
 	struct pollfd pfd;
-	struct errbuf err;
-	uint32_t type;
-	json_t *body;
 	int n;
 
 	pfd.fd = ch->fd;
@@ -286,16 +303,48 @@ channel_cancelled(struct channel *ch)
 	do {
 		n = poll(&pfd, 1, 0);
 	} while (n == -1 && errno == EINTR);
-	if (n <= 0)
-		return 0;
-	if (channel_read(ch, &type, &body, &err) == -1) {
-		log_warnx("%s", err.msg);
+	return n > 0;
+}
+
+/*
+ * Unasked, the supervisor sends only LIMITS, applied here, and CANCEL;
+ * anything else readable here is its end of the channel closing or a
+ * broken protocol, and like CANCEL means stop.
+ */
+int
+channel_poll(struct channel *ch)
+{
+	struct errbuf err;
+	uint32_t type;
+	json_t *body;
+
+	while (channel_readable(ch)) {
+		if (channel_read(ch, &type, &body, &err) == -1) {
+			log_warnx("%s", err.msg);
+			return 1;
+		}
+		if (type == MSG_LIMITS) {
+			limits_apply(ch, body);
+			continue;
+		}
+		proto_wipe(body);
+		json_decref(body);
+		if (type != MSG_CANCEL)
+			log_warnx("unexpected %s from the supervisor",
+			    msg_type_name(type));
 		return 1;
 	}
-	proto_wipe(body);
-	json_decref(body);
-	if (type != MSG_CANCEL)
-		log_warnx("unexpected %s from the supervisor",
-		    msg_type_name(type));
-	return 1;
+	return 0;
+}
+
+int
+channel_fd(const struct channel *ch)
+{
+	return ch->fd;
+}
+
+int
+channel_max_inflight(const struct channel *ch)
+{
+	return ch->max_inflight;
 }

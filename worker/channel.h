@@ -1,7 +1,8 @@
 /*
  * The worker's end of the protocol on fd 3 (the pair of supervisor/peer.c).
  * Blocking writes of whole frames; reads only where the protocol allows the
- * supervisor to speak (JOB, CREDENTIALS, CREDENTIALS_REFRESHED, CANCEL).
+ * supervisor to speak (JOB, CREDENTIALS, CREDENTIALS_REFRESHED, CANCEL,
+ * LIMITS).
  */
 #ifndef CHANNEL_H
 #define CHANNEL_H
@@ -30,11 +31,18 @@ void	channel_log(struct channel *, const char *level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /*
  * Send CREDENTIALS_REQUEST and wait for CREDENTIALS_REFRESHED (a CANCEL
- * instead ends the process). Replaces *creds.
+ * instead ends the process; a LIMITS before it is applied). Replaces *creds.
  */
 int	channel_refresh_creds(struct channel *, struct aws_creds **,
 	    struct errbuf *);
-/* Non-blocking check for a CANCEL from the supervisor. */
-int	channel_cancelled(struct channel *);
+/*
+ * Non-blocking: apply every LIMITS waiting; 1 when the supervisor said stop
+ * (CANCEL, its end closed, a broken frame), else 0.
+ */
+int	channel_poll(struct channel *);
+/* For poll(2) beside other descriptors. */
+int	channel_fd(const struct channel *);
+/* Requests the worker may have in flight now (LIMITS; PROTO_INFLIGHT). */
+int	channel_max_inflight(const struct channel *);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * The account scan driver: one curl multi handle driven by a blocking
- * curl_multi_poll loop, at most COLLECT_MAX_INFLIGHT transfers at once on
- * pooled connections, retries after their back-off, credential refresh,
+ * curl_multi_poll loop, at most the supervisor's share of transfers at once
+ * (PROTO_INFLIGHT, or the latest LIMITS) on pooled connections, retries after their back-off, credential refresh,
  * and the region bookkeeping that turns each finished region into
  * RESOURCE_BATCH, REGION_DONE and PROGRESS frames.
  *
@@ -51,9 +51,7 @@
 #include "services.h"
 #include "xmalloc.h"
 
-/* Enough to overlap the latency of many regions, few enough for AWS. */
-#define COLLECT_MAX_INFLIGHT	16
-/* The longest poll, so a CANCEL is noticed within a second. */
+/* The longest poll; the channel wakes it too (CANCEL, LIMITS). */
 #define COLLECT_POLL_MS		1000
 #define COLLECT_REFRESH_MIN_S	30
 /* A RESOURCE_BATCH body stays this far under the frame limit. */
@@ -620,7 +618,8 @@ collect_start_calls(struct collect *c)
 		TAILQ_REMOVE(&c->delayed, call, entry);
 		TAILQ_INSERT_HEAD(&c->queue, call, entry);
 	}
-	while (!c->failed && c->inflight < COLLECT_MAX_INFLIGHT &&
+	while (!c->failed &&
+	    c->inflight < (size_t)channel_max_inflight(c->ch) &&
 	    (call = TAILQ_FIRST(&c->queue)) != NULL) {
 		TAILQ_REMOVE(&c->queue, call, entry);
 		collect_start(c, call);
@@ -737,6 +736,7 @@ collect_poll_ms(const struct collect *c)
 static int
 collect_run(struct collect *c)
 {
+	struct curl_waitfd chan = { channel_fd(c->ch), CURL_WAIT_POLLIN, 0 };
 	int running;
 
 	while (!c->failed) {
@@ -747,10 +747,10 @@ collect_run(struct collect *c)
 		if (curl_multi_perform(c->multi, &running) != CURLM_OK)
 			return collect_fail(c, "curl_multi_perform failed");
 		if (collect_reap(c) == 0 && !c->failed &&
-		    curl_multi_poll(c->multi, NULL, 0, collect_poll_ms(c),
+		    curl_multi_poll(c->multi, &chan, 1, collect_poll_ms(c),
 		    NULL) != CURLM_OK)
 			return collect_fail(c, "curl_multi_poll failed");
-		if (channel_cancelled(c->ch))
+		if (channel_poll(c->ch))
 			return collect_fail(c, "scan cancelled by the "
 			    "supervisor");
 	}

@@ -39,6 +39,17 @@ def program(name):
     return os.path.join(BUILD, "tests", "emulator", name)
 
 
+def proto_constant(name):
+    """A #define of common/proto.h (PROTO_VERSION, PROTO_INFLIGHT...), so a
+    test speaks the protocol of the tree it tests."""
+    with open(os.path.join(SRC, "common", "proto.h")) as f:
+        for line in f:
+            words = line.split()
+            if words[:2] == ["#define", name]:
+                return int(words[2])
+    raise KeyError("no #define %s in common/proto.h" % name)
+
+
 class Emulator:
     def __init__(self, fixture=SMALL, args=()):
         cmd = WRAPPER + [program("aws-emulator"), "--fixture", fixture,

@@ -24,6 +24,8 @@ struct stats {
 	struct tally	 busy_accounts, scanning;
 	int		 inflight_requests;
 	int		 max_inflight_requests;
+	/* The most non-STS requests one account had in progress at once. */
+	int		 max_account_requests;
 };
 
 struct stats *
@@ -120,15 +122,18 @@ stats_inflight(struct stats *st, struct emu_account *a, int delta, int sts)
 	if (a == NULL)
 		return;
 	tally_account(&st->busy_accounts, &a->inflight, delta);
-	if (!sts)
-		tally_account(&st->scanning, &a->scan_inflight, delta);
+	if (sts)
+		return;
+	tally_account(&st->scanning, &a->scan_inflight, delta);
+	if (a->scan_inflight > st->max_account_requests)
+		st->max_account_requests = a->scan_inflight;
 }
 
 json_t *
 stats_json(const struct stats *st)
 {
 	return json_pack("{s:I, s:O, s:O, s:O, s:O, s:i, s:i, s:i, s:i, s:i, "
-	    "s:i}",
+	    "s:i, s:i}",
 	    "requests", (json_int_t)st->requests,
 	    "operations", st->operations,
 	    "accounts", st->accounts,
@@ -139,5 +144,6 @@ stats_json(const struct stats *st)
 	    "inflight_scanning_accounts", st->scanning.now,
 	    "max_inflight_scanning_accounts", st->scanning.max,
 	    "inflight_requests", st->inflight_requests,
-	    "max_inflight_requests", st->max_inflight_requests);
+	    "max_inflight_requests", st->max_inflight_requests,
+	    "max_account_inflight_requests", st->max_account_requests);
 }

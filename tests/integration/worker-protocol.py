@@ -20,7 +20,9 @@ BUILD = os.environ["TAGWARDEN_BUILD"]
 WRAPPER = shlex.split(os.environ.get("TAGWARDEN_WRAPPER", ""))
 WORKER = os.path.join(BUILD, "worker", "tagwarden-worker")
 sys.path.insert(0, os.path.join(SRC, "tests", "emulator"))
+import emulib  # noqa: E402
 
+PROTO_VERSION = emulib.proto_constant("PROTO_VERSION")
 # Type numbers from DESIGN.md section 2 / proto.h.
 JOB, CREDENTIALS = 100, 101
 HELLO, PROGRESS, BATCH, REGION_DONE, CREDS_REQ, LOG = 200, 201, 202, 203, \
@@ -102,7 +104,8 @@ def check(name, ok, detail=""):
 
 
 def job(**over):
-    body = {"proto": 1, "job_id": "t1", "account_id": "111111111111",
+    body = {"proto": PROTO_VERSION, "job_id": "t1",
+            "account_id": "111111111111",
             "home_region": "us-east-1", "regions": ["us-east-1"],
             "resource_types": ["ec2:instance"],
             "policy": open(os.path.join(SRC, "policies",
@@ -147,9 +150,10 @@ def main():
             frame(CREDENTIALS, CREDS), "JOB: account_id: expected 12 digits")
     refused("unknown JOB key", frame(JOB, {**job(), "x": 1}) +
             frame(CREDENTIALS, CREDS), "JOB: x: unknown key")
-    refused("proto mismatch", frame(JOB, job(proto=2)) +
-            frame(CREDENTIALS, CREDS), "JOB: proto 2 does not match this "
-            "worker's 1; install matching tagwarden and tagwarden-worker")
+    refused("proto mismatch", frame(JOB, job(proto=PROTO_VERSION + 1)) +
+            frame(CREDENTIALS, CREDS), "JOB: proto %d does not match this "
+            "worker's %d; install matching tagwarden and tagwarden-worker" %
+            (PROTO_VERSION + 1, PROTO_VERSION))
     refused("bad region", frame(JOB, job(regions=["us-east-1", "US_EAST"])) +
             frame(CREDENTIALS, CREDS), "JOB: regions[1]: expected a region "
             "name such as eu-west-1")
@@ -171,7 +175,6 @@ def main():
 
 
 def scan_against_emulator():
-    import emulib
     emu = emulib.Emulator()
     rc, frames, err, pid = run_worker(
         frame(JOB, job()) + frame(CREDENTIALS, CREDS),
@@ -181,7 +184,7 @@ def scan_against_emulator():
     hello = frames[0][1] if frames and frames[0][0] == HELLO else {}
     sandboxed = "--disable-sandbox" not in hello.get("sandbox", "") and \
         os.environ.get("TAGWARDEN_TEST_MODE") != "valgrind"
-    check("scan: HELLO first", hello.get("proto") == 1 and
+    check("scan: HELLO first", hello.get("proto") == PROTO_VERSION and
           hello.get("pid") == pid, "frames=%r" % frames[:2])
     check("scan: sandbox described", hello.get("sandbox", "").startswith(
         "seccomp") if sandboxed else "none" in hello.get("sandbox", ""),

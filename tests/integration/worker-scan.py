@@ -30,6 +30,10 @@ import threading
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "emulator"))
+import emulib  # noqa: E402
+
 SRC = os.environ.get("TAGWARDEN_SRC", os.path.join(os.path.dirname(
     os.path.abspath(__file__)), "..", ".."))
 BUILD = os.environ.get("TAGWARDEN_BUILD", SRC)
@@ -41,7 +45,10 @@ ALL_TYPES = ["ec2:instance", "ec2:volume", "s3:bucket", "rds:db",
              "lambda:function", "ecs:cluster"]
 TIMEOUT = 300 if WRAPPER else 60
 
+PROTO_VERSION = emulib.proto_constant("PROTO_VERSION")
+PROTO_INFLIGHT = emulib.proto_constant("PROTO_INFLIGHT")
 MSG = {"JOB": 100, "CREDENTIALS": 101, "CREDENTIALS_REFRESHED": 102,
+       "LIMITS": 104,
        "HELLO": 200, "PROGRESS": 201, "RESOURCE_BATCH": 202,
        "REGION_DONE": 203, "CREDENTIALS_REQUEST": 204, "LOG": 205,
        "ACCOUNT_DONE": 206, "ERROR": 207}
@@ -57,7 +64,9 @@ KEYS = {
 }
 
 # account, regions (None: all), types, max_batch, credential expiry (s from
-# now, 0: none), expected CREDENTIALS_REQUEST count.
+# now, 0: none), expected CREDENTIALS_REQUEST count, and optionally the
+# LIMITS max_inflight sent after CREDENTIALS and again before the
+# CREDENTIALS_REFRESHED answer.
 CASES = [
     ("all regions and types, expired token once", "123456789012", None,
      ALL_TYPES, 100, 0, 1),
@@ -80,6 +89,11 @@ CASES = [
     # fault in us-east-1) is never met.
     ("EC2 and RDS only: no GetResources", "123456789012",
      ["us-east-1", "us-west-2"], ["ec2:instance", "rds:db"], 100, 0, 0),
+    # Every request takes half a second, so the worker has as many in
+    # flight as it may: its 4 regions x 6 listings are more than 20. Two
+    # refreshes: the credentials near expiry, then us-east-1's ExpiredToken.
+    ("LIMITS of 20, also while a refresh is awaited", "123456789012", None,
+     ALL_TYPES, 100, 30, 2, 20),
 ]
 
 # Types whose own listing carries their tags (docs: tagwarden-worker(8)).
@@ -136,7 +150,7 @@ def read_exact(sock, n, deadline):
     return buf
 
 
-def run_worker(url, account, regions, types, max_batch, expires_in):
+def run_worker(url, account, regions, types, max_batch, expires_in, limit):
     parent, child = socket.socketpair()
     env = {"PATH": "/usr/bin:/bin", "AWS_ENDPOINT_URL": url,
            "LOG_LEVEL": "INFO"}
@@ -152,12 +166,15 @@ def run_worker(url, account, regions, types, max_batch, expires_in):
     child.close()
     with open(POLICY) as f:
         policy = f.read()
-    job = {"proto": 1, "job_id": "worker-scan", "account_id": account,
+    job = {"proto": PROTO_VERSION, "job_id": "worker-scan",
+           "account_id": account,
            "home_region": "us-east-1", "regions": regions,
            "resource_types": types, "policy": policy,
            "max_batch": max_batch, "refresh_margin_s": 60}
+    limits = frame(MSG["LIMITS"], {"max_inflight": limit}) if limit else b""
     parent.sendall(frame(MSG["JOB"], job) +
-                   frame(MSG["CREDENTIALS"], creds_body(account, expires_in)))
+                   frame(MSG["CREDENTIALS"], creds_body(account, expires_in)) +
+                   limits)
     frames = []
     deadline = time.time() + TIMEOUT
     while True:
@@ -168,8 +185,8 @@ def run_worker(url, account, regions, types, max_batch, expires_in):
         body = json.loads(read_exact(parent, n, deadline) or b"null")
         frames.append((NAME.get(mtype, str(mtype)), body))
         if mtype == MSG["CREDENTIALS_REQUEST"]:
-            parent.sendall(frame(MSG["CREDENTIALS_REFRESHED"],
-                                 creds_body(account, 3600)))
+            parent.sendall(limits + frame(MSG["CREDENTIALS_REFRESHED"],
+                                          creds_body(account, 3600)))
     parent.close()
     try:
         rc = proc.wait(timeout=max(1, deadline - time.time()))
@@ -316,15 +333,20 @@ def emulator_stats(url):
         return json.load(r)
 
 
-def check_stats(stats, frames, want):
+def check_stats(stats, frames, want, limit):
     """The emulator's own count of what it was asked."""
     last_name, last = frames[-1]
     if last_name == "ACCOUNT_DONE":
         check(last["requests"] == stats["requests"], "ACCOUNT_DONE requests "
               "%d, the emulator served %d" % (last["requests"],
                                              stats["requests"]))
-    check(stats["max_inflight_requests"] <= 16, "%d requests in flight at "
-          "once, more than 16" % stats["max_inflight_requests"])
+    cap = limit or PROTO_INFLIGHT
+    check(stats["max_inflight_requests"] <= cap, "%d requests in flight at "
+          "once, more than %d" % (stats["max_inflight_requests"], cap))
+    if limit:
+        check(stats["max_inflight_requests"] > PROTO_INFLIGHT,
+              "LIMITS %d: still at most %d requests in flight (%d)" % (
+                  limit, PROTO_INFLIGHT, stats["max_inflight_requests"]))
     ops = stats["operations"]
     # Tags of functions and buckets come from GetResources alone.
     for op in ("lambda:ListTags", "s3:GetBucketTagging"):
@@ -356,17 +378,24 @@ VERBOSE = re.compile(r" (\w+:\w+) account=\S+ region=(\S+) \d{3} \S+ "
                      r"([\d.]+)ms started=([\d.]+)")
 
 
-def hold_describe_regions(url, account):
-    """DescribeRegions takes a second: long enough, even under valgrind,
-    for the calls started beside it to reach the emulator first."""
-    rule = {"account": account, "service": "ec2",
-            "operation": "DescribeRegions", "kind": "latency_ms",
-            "ms": 1000}
+def add_fault(url, rule):
     req = urllib.request.Request(url + "/_emulator/faults",
                                  data=json.dumps(rule).encode(),
                                  method="POST")
     with urllib.request.urlopen(req, timeout=10):
         pass
+
+
+def hold_describe_regions(url, account):
+    """DescribeRegions takes a second: long enough, even under valgrind,
+    for the calls started beside it to reach the emulator first."""
+    add_fault(url, {"account": account, "service": "ec2",
+                    "operation": "DescribeRegions", "kind": "latency_ms",
+                    "ms": 1000})
+
+
+def slow_everything(url, ms):
+    add_fault(url, {"kind": "latency_ms", "ms": ms})
 
 
 def check_home_overlap(log_path, home):
@@ -386,22 +415,25 @@ def check_home_overlap(log_path, home):
 
 def main():
     total = 0
-    for n, (what, account, regions, types, batch, expiry, creq) in \
-            enumerate(CASES):
+    for n, case in enumerate(CASES):
+        what, account, regions, types, batch, expiry, creq = case[:7]
+        limit = case[7] if len(case) > 7 else None
         log = tempfile.NamedTemporaryFile("w+", prefix="worker-scan-",
                                           suffix=".log")
         emu, url = start_emulator(log)
         try:
             if n == 0:
                 hold_describe_regions(url, account)
+            if limit:
+                slow_everything(url, 500)
             frames, rc = run_worker(url, account, regions, types, batch,
-                                    expiry)
+                                    expiry, limit)
             check(frames, "%s: no frames (exit status %d)" % (what, rc))
             check_order(frames, batch, creq)
             want = oracle(account, regions, types)
             total += compare(frames, rc, want)
             want["types"] = types
-            check_stats(emulator_stats(url), frames, want)
+            check_stats(emulator_stats(url), frames, want, limit)
             if n == 0:
                 check_home_overlap(log.name, "us-east-1")
         except Failure as e:

@@ -258,8 +258,12 @@ mode_refresh(void)
 
 	hello("none");
 	sendf(MSG_CREDENTIALS_REQUEST, json_object());
-	if (proto_read(FD, &type, &body, &err) == -1)
-		error_exit(1, "refresh: %s", err.msg);
+	do {	/* LIMITS may come first, as to the real worker */
+		if (proto_read(FD, &type, &body, &err) == -1)
+			error_exit(1, "refresh: %s", err.msg);
+		if (type == MSG_LIMITS)
+			json_decref(body);
+	} while (type == MSG_LIMITS);
 	if (type != MSG_CREDENTIALS_REFRESHED)
 		error_exit(1, "refresh: got %s", msg_type_name(type));
 	if (strcmp(json_string_value(json_object_get(body, "access_key_id")),
@@ -268,6 +272,23 @@ mode_refresh(void)
 	json_decref(body);
 	done(0);
 	exit(0);
+}
+
+/* Reports the first LIMITS the supervisor sends, in an ERROR. */
+static void
+mode_limits(void)
+{
+	struct errbuf err;
+	uint32_t type;
+	json_t *body;
+
+	hello("none");
+	if (proto_read(FD, &type, &body, &err) == -1)
+		error_exit(1, "limits: %s", err.msg);
+	if (type != MSG_LIMITS)
+		error_exit(1, "limits: got %s", msg_type_name(type));
+	error_exit(1, "limits: max_inflight %lld", (long long)
+	    json_integer_value(json_object_get(body, "max_inflight")));
 }
 
 /* Reports its environment and argv (NULs as ',') in an ERROR. */
@@ -552,6 +573,7 @@ static const struct mode modes[] = {
 	{ "refuse", mode_refuse },
 	{ "slow", mode_slow },
 	{ "refresh", mode_refresh },
+	{ "limits", mode_limits },
 	{ "environ", mode_environ },
 	{ "sandbox-execve", mode_sandbox_execve },
 	{ "sandbox-debug", mode_sandbox_debug },

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -40,6 +41,7 @@
 
 #define FAKE_WORKER	TEST_BUILDDIR "/tests/unit/fake-worker"
 #define MAX_JOBS	8
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #define PROBE_FILE	"/tmp/tagwarden-fake-worker-probe"
 
 struct result {
@@ -60,8 +62,7 @@ struct harness {
 	struct aws_creds	*fresh;
 	int			 async;		/* answer need_credentials later */
 	int			 started;
-	int			 live;
-	int			 max_live;
+	int			 max_live;	/* worker processes alive */
 	int			 pending;
 	struct job		*jobs[MAX_JOBS];
 	struct result		 res[MAX_JOBS];
@@ -71,12 +72,54 @@ struct harness {
 /* The harness of the running test, for callbacks given only a job. */
 static struct harness *current;
 
+/*
+ * Our children that are running (not zombies), read from /proc: the
+ * workers alive, counted apart from the queue's own bookkeeping.
+ */
+static int
+children_alive(void)
+{
+	char path[300], stat[512], state;
+	struct dirent *d;
+	DIR *dir;
+	FILE *f;
+	long ppid;
+	int n = 0;
+
+	assert_non_null(dir = opendir("/proc"));
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;	/* gone meanwhile */
+		if (fgets(stat, sizeof(stat), f) != NULL &&
+		    strrchr(stat, ')') != NULL &&
+		    sscanf(strrchr(stat, ')'), ") %c %ld", &state, &ppid) == 2 &&
+		    ppid == (long)getpid() && state != 'Z')
+			n++;
+		fclose(f);
+	}
+	closedir(dir);
+	return n;
+}
+
+static void
+start_counted(struct harness *h, struct job *j)
+{
+	int n;
+
+	job_start(j, h->creds);
+	if ((n = children_alive()) > h->max_live)
+		h->max_live = n;
+}
+
 static void
 start_later(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	job_start(arg, current->creds);
+	start_counted(current, arg);
 }
 
 static void
@@ -86,12 +129,10 @@ on_need_credentials(struct job *j, void *arg)
 	struct timeval tv = { 0, 20000 };
 
 	h->started++;
-	if (++h->live > h->max_live)
-		h->max_live = h->live;
 	if (h->async && h->started % 2 == 0)
 		event_base_once(h->base, -1, EV_TIMEOUT, start_later, j, &tv);
 	else
-		job_start(j, h->creds);
+		start_counted(h, j);
 }
 
 static void
@@ -149,7 +190,6 @@ on_done(struct job *j, enum job_status status, const char *error,
 	r->final = final != NULL ? json_deep_copy(final) : NULL;
 	if (r->account != NULL)
 		assert_string_equal(job_account_id(j), r->account);
-	h->live--;
 	if (--h->pending == 0)
 		event_base_loopbreak(h->base);
 }
@@ -382,10 +422,42 @@ test_jobs_concurrency_cap_holds(void **state)
 	for (i = 0; i < 5; i++)
 		assert_int_equal(h->res[i].status, JOB_STATUS_OK);
 	assert_int_equal(h->started, 5);
-	/* Our own count of start..done, and the queue's. */
+	/* Worker processes alive, counted from /proc, and the queue's count. */
 	assert_int_equal(h->max_live, 2);
 	assert_int_equal(job_queue_peak(h->q), 2);
 	harness_free(h);
+}
+
+/*
+ * With no account waiting, a lone worker gets the whole budget of
+ * max_workers x PROTO_INFLIGHT requests in flight, up to the ceiling.
+ */
+static void
+test_jobs_lone_worker_gets_the_free_slots(void **state)
+{
+	struct { int max_workers, share; } rows[] = {
+		{ 1, PROTO_INFLIGHT },	/* nothing to share: no LIMITS */
+		{ 3, 3 * PROTO_INFLIGHT },
+		{ 8, PROTO_MAX_INFLIGHT },
+	};
+	struct harness *h;
+	char want[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(rows); i++) {
+		h = harness_new(rows[i].max_workers, 2, FAKE_WORKER, NULL);
+		harness_submit(h, 0, "limits", "123456789012");
+		harness_run(h);
+		if (rows[i].share == PROTO_INFLIGHT) {
+			assert_int_equal(h->res[0].status, JOB_STATUS_TIMEOUT);
+		} else {
+			snprintf(want, sizeof(want), "limits: max_inflight %d",
+			    rows[i].share);
+			assert_string_equal(h->res[0].error, want);
+		}
+		harness_free(h);
+	}
 }
 
 static void
@@ -860,6 +932,7 @@ main(void)
 		cmocka_unit_test(test_jobs_error_frame_fails_with_its_message),
 		cmocka_unit_test(test_jobs_timeout_kills_the_worker),
 		cmocka_unit_test(test_jobs_concurrency_cap_holds),
+		cmocka_unit_test(test_jobs_lone_worker_gets_the_free_slots),
 		cmocka_unit_test(test_jobs_death_before_first_frame_breaks_the_run),
 		cmocka_unit_test(test_jobs_exec_failure_breaks_the_run),
 		cmocka_unit_test(test_jobs_two_queues_share_the_reaper),

@@ -111,8 +111,9 @@ test_proto_type_names(void **state)
 	assert_string_equal(msg_type_name(MSG_RESOURCE_BATCH),
 	    "RESOURCE_BATCH");
 	assert_string_equal(msg_type_name(MSG_ERROR), "ERROR");
+	assert_string_equal(msg_type_name(104), "LIMITS");
 	assert_string_equal(msg_type_name(0), "unknown");
-	assert_string_equal(msg_type_name(104), "unknown");
+	assert_string_equal(msg_type_name(105), "unknown");
 	assert_string_equal(msg_type_name(208), "unknown");
 }
 
@@ -278,6 +279,37 @@ test_proto_decode_checks_job_values(void **state)
 	    "\"resource_types\":[\"t\"],\"policy\":\"p\",\"max_batch\":1001,"
 	    "\"refresh_margin_s\":0}",
 	    "JOB: max_batch: expected an integer in 1..1000, found 1001");
+}
+
+/* A worker's share of requests in flight: the default up to the ceiling. */
+static void
+test_proto_decode_checks_limits(void **state)
+{
+	char body[64], want[128];
+
+	(void)state;
+	snprintf(body, sizeof(body), "{\"max_inflight\":%d}", PROTO_INFLIGHT);
+	assert_accepted(MSG_LIMITS, body);
+	snprintf(body, sizeof(body), "{\"max_inflight\":%d}",
+	    PROTO_MAX_INFLIGHT);
+	assert_accepted(MSG_LIMITS, body);
+	snprintf(body, sizeof(body), "{\"max_inflight\":%d}",
+	    PROTO_MAX_INFLIGHT + 1);
+	snprintf(want, sizeof(want), "LIMITS: max_inflight: expected an "
+	    "integer in %d..%d, found %d", PROTO_INFLIGHT, PROTO_MAX_INFLIGHT,
+	    PROTO_MAX_INFLIGHT + 1);
+	assert_refused(MSG_LIMITS, body, want);
+	snprintf(body, sizeof(body), "{\"max_inflight\":%d}",
+	    PROTO_INFLIGHT - 1);
+	snprintf(want, sizeof(want), "LIMITS: max_inflight: expected an "
+	    "integer in %d..%d, found %d", PROTO_INFLIGHT, PROTO_MAX_INFLIGHT,
+	    PROTO_INFLIGHT - 1);
+	assert_refused(MSG_LIMITS, body, want);
+	assert_refused(MSG_LIMITS, "{\"max_inflight\":\"32\"}",
+	    "LIMITS: max_inflight: expected an integer, found a string");
+	assert_refused(MSG_LIMITS, "{}", "LIMITS: max_inflight: required key missing");
+	assert_refused(MSG_LIMITS, "{\"max_inflight\":32,\"rate\":1}",
+	    "LIMITS: rate: unknown key");
 }
 
 static void
@@ -654,7 +686,7 @@ test_proto_write_text_round_trip(void **state)
 
 static const uint32_t all_types[] = {
 	MSG_JOB, MSG_CREDENTIALS, MSG_CREDENTIALS_REFRESHED, MSG_CANCEL,
-	MSG_HELLO, MSG_PROGRESS, MSG_RESOURCE_BATCH, MSG_REGION_DONE,
+	MSG_LIMITS, MSG_HELLO, MSG_PROGRESS, MSG_RESOURCE_BATCH, MSG_REGION_DONE,
 	MSG_CREDENTIALS_REQUEST, MSG_LOG, MSG_ACCOUNT_DONE, MSG_ERROR,
 };
 
@@ -705,6 +737,7 @@ main(void)
 		cmocka_unit_test(test_proto_decode_accepts_every_documented_shape),
 		cmocka_unit_test(test_proto_decode_names_missing_unknown_and_mistyped),
 		cmocka_unit_test(test_proto_decode_checks_job_values),
+		cmocka_unit_test(test_proto_decode_checks_limits),
 		cmocka_unit_test(test_proto_decode_nested_batch_paths),
 		cmocka_unit_test(test_proto_decode_bounds_sizes),
 		cmocka_unit_test(test_proto_decode_rejects_bad_json),
