@@ -201,9 +201,9 @@ awsjson_error(const char *body, size_t len, const char *errortype_header,
 }
 
 json_t *
-awsjson_build(const char *const *keys, json_t **vals, size_t n)
+awsjson_row(json_t **vals, size_t n)
 {
-	json_t *o = json_object();
+	json_t *o = json_array();
 	int ok = o != NULL;
 	size_t i;
 
@@ -212,7 +212,7 @@ awsjson_build(const char *const *keys, json_t **vals, size_t n)
 			ok = 0;
 		else if (!ok)
 			json_decref(vals[i]);
-		else if (json_object_set_new_nocheck(o, keys[i], vals[i]) == -1)
+		else if (json_array_append_new(o, vals[i]) == -1)
 			ok = 0;
 	}
 	if (!ok) {

@@ -28,11 +28,12 @@ const char *awsjson_string(const json_t *obj, const char *key);
  * valid as long as obj.
  */
 /*
- * A new object of keys[i] = vals[i] (stolen), built without json_pack's
- * format parsing (hot paths build one per resource). NULL, every value
- * released, when any value is NULL (a json_string of invalid UTF-8).
+ * A new array of vals[0..n) (stolen): a row of common/proto.h, built
+ * without json_pack's format parsing (hot paths build one per resource).
+ * NULL, every value released, when any value is NULL (a json_string of
+ * invalid UTF-8).
  */
-json_t	*awsjson_build(const char *const *keys, json_t **vals, size_t n);
+json_t	*awsjson_row(json_t **vals, size_t n);
 json_t	*awsjson_object(const json_t *obj, const char *key);
 json_t	*awsjson_array(const json_t *obj, const char *key);
 /*

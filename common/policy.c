@@ -30,6 +30,7 @@
 #include "xmalloc.h"
 #include "policy.h"
 #include "policy-internal.h"
+#include "proto.h"
 
 static const char *const violation_type_names[] = {
 	[POLICY_MISSING_REQUIRED_TAG] = "missing_required_tag",
@@ -190,11 +191,6 @@ strings_json(char *const *v, size_t n)
 	return a;
 }
 
-static const char *const violation_keys[] = {
-	"tag_name", "violation_type", "severity", "current_value",
-	"allowed_values", "message"
-};
-
 static json_t *
 string_or_null(const char *s)
 {
@@ -203,23 +199,23 @@ string_or_null(const char *s)
 
 /*
  * NULL only when current_value is not valid UTF-8 (jansson refuses it).
- * Built key by key, not with json_pack: the worker makes one per
- * violation, and the format parsing cost more than the object.
+ * Built value by value, not with json_pack: the worker makes one per
+ * violation, and the format parsing cost more than the row.
  */
 json_t *
-policy_violation_json(const struct policy_violation *v)
+policy_violation_row(const struct policy_violation *v)
 {
-	json_t *val[POLICY_NITEMS(violation_keys)];
+	json_t *val[PROTO_VIOL_NFIELDS];
 
-	val[0] = json_string(v->tag_name);
-	val[1] = json_string(violation_type_names[v->violation_type]);
-	val[2] = json_string(severity_names[v->severity]);
-	val[3] = string_or_null(v->current_value);
-	val[4] = v->allowed_values != NULL ? strings_json(v->allowed_values,
-	    v->nallowed_values) : json_null();
-	val[5] = json_string(v->message);
-	return awsjson_build(violation_keys, val,
-	    POLICY_NITEMS(violation_keys));
+	val[PROTO_VIOL_TAG_NAME] = json_string(v->tag_name);
+	val[PROTO_VIOL_TYPE] = json_string(
+	    violation_type_names[v->violation_type]);
+	val[PROTO_VIOL_SEVERITY] = json_string(severity_names[v->severity]);
+	val[PROTO_VIOL_CURRENT_VALUE] = string_or_null(v->current_value);
+	val[PROTO_VIOL_ALLOWED_VALUES] = v->allowed_values != NULL ?
+	    strings_json(v->allowed_values, v->nallowed_values) : json_null();
+	val[PROTO_VIOL_MESSAGE] = json_string(v->message);
+	return awsjson_row(val, PROTO_VIOL_NFIELDS);
 }
 
 static json_t *

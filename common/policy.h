@@ -84,7 +84,8 @@ enum policy_verdict policy_evaluate(const struct policy *,
 	    size_t ntags, struct policy_violations *);
 int	policy_applies(const struct policy *, const char *resource_type);
 void	policy_violations_free(struct policy_violations *);
-json_t	*policy_violation_json(const struct policy_violation *);
+/* A violation as a common/proto.h row (enum proto_violation's order). */
+json_t	*policy_violation_row(const struct policy_violation *);
 const char *policy_violation_type_name(enum policy_violation_type);
 const char *policy_severity_name(enum policy_severity);
 

@@ -56,12 +56,15 @@ struct field {
 	const struct shape	*sub;		/* K_OBJLIST */
 };
 
+/* An object with these keys, or (positional) an array of these values. */
 struct shape {
 	const struct field	*fields;
 	size_t			 nfields;
+	int			 positional;
 };
 
-#define SHAPE(f)	{ f, nitems(f) }
+#define SHAPE(f)	{ f, nitems(f), 0 }
+#define ROW(f)		{ f, nitems(f), 1 }
 #define INT(n, lo, hi)	{ n, K_INT, 0, lo, hi, 0, NULL, NULL }
 #define COUNT(n)	INT(n, 0, INT_MAX)
 #define STR(n, fl, hi)	{ n, K_STR, fl, 0, hi, 0, NULL, NULL }
@@ -110,7 +113,10 @@ static const struct field progress_fields[] = {
 	COUNT("regions_total"),
 	COUNT("resources"),
 };
-/* Tag limits are AWS's (128 and 256 UTF-16 units) in UTF-8 bytes, doubled. */
+/*
+ * Tag limits are AWS's (128 and 256 UTF-16 units) in UTF-8 bytes, doubled.
+ * Rows: in the order of enum proto_violation and enum proto_resource.
+ */
 static const struct field violation_fields[] = {
 	STR("tag_name", F_NONEMPTY, 512),
 	ENUM("violation_type", violation_types),
@@ -119,7 +125,7 @@ static const struct field violation_fields[] = {
 	STRLIST("allowed_values", F_NULL, 256, 1024),
 	STR("message", 0, PROTO_MAX_MESSAGE),
 };
-static const struct shape violation_shape = SHAPE(violation_fields);
+static const struct shape violation_shape = ROW(violation_fields);
 static const struct field resource_fields[] = {
 	STR("resource_arn", F_NONEMPTY, 2048),
 	STR("resource_id", 0, 1024),
@@ -133,7 +139,7 @@ static const struct field resource_fields[] = {
 	BOOL("compliant"),
 	{ "violations", K_OBJLIST, 0, 0, 256, 0, NULL, &violation_shape },
 };
-static const struct shape resource_shape = SHAPE(resource_fields);
+static const struct shape resource_shape = ROW(resource_fields);
 static const struct field batch_fields[] = {
 	{ "resources", K_OBJLIST, 0, 1, PROTO_MAX_BATCH, 0, NULL,
 	  &resource_shape },
@@ -161,6 +167,31 @@ static const struct field error_fields[] = {
 	STR("aws_code", F_NULL, 128),
 };
 
+_Static_assert(nitems(resource_fields) == PROTO_RES_NFIELDS,
+    "resource_fields and enum proto_resource differ");
+_Static_assert(nitems(violation_fields) == PROTO_VIOL_NFIELDS,
+    "violation_fields and enum proto_violation differ");
+
+const char *
+proto_resource_name(size_t index)
+{
+	return index < nitems(resource_fields) ? resource_fields[index].name :
+	    NULL;
+}
+
+const char *
+proto_violation_name(size_t index)
+{
+	return index < nitems(violation_fields) ?
+	    violation_fields[index].name : NULL;
+}
+
+const char *
+proto_row_str(const json_t *row, size_t index)
+{
+	return json_string_value(json_array_get(row, index));
+}
+
 /* One row per message type; secret: never quote the body in an error. */
 struct msg_row {
 	enum msg_type	 type;
@@ -169,7 +200,7 @@ struct msg_row {
 	int		 secret;
 };
 
-#define EMPTY		{ NULL, 0 }
+#define EMPTY		{ NULL, 0, 0 }
 
 static const struct msg_row msg_table[] = {
 	{ MSG_JOB, "JOB", SHAPE(job_fields), 0 },
@@ -447,8 +478,8 @@ check_objlist(struct check *c, const json_t *v, const struct field *f)
 	size_t i;
 
 	if (!json_is_array(v))
-		return fail(c, "expected an array of objects, found %s",
-		    kind_name(v));
+		return fail(c, "expected an array of %s, found %s",
+		    f->sub->positional ? "rows" : "objects", kind_name(v));
 	if (check_count(c, json_array_size(v), f->min, f->max, "items") == -1)
 		return -1;
 	json_array_foreach(v, i, item) {
@@ -521,6 +552,28 @@ field_find(const struct shape *s, const char *key)
 	return NULL;
 }
 
+/* Every value in field order, each named by its field in errors. */
+static int
+check_row(struct check *c, const json_t *row, const struct shape *s)
+{
+	size_t i;
+
+	if (!json_is_array(row))
+		return fail(c, "expected a row (an array of %zu values), found "
+		    "%s", s->nfields, kind_name(row));
+	if (json_array_size(row) != s->nfields)
+		return fail(c, "expected a row of %zu values (%s ... %s), "
+		    "found %zu", s->nfields, s->fields[0].name,
+		    s->fields[s->nfields - 1].name, json_array_size(row));
+	for (i = 0; i < s->nfields; i++) {
+		path_push_key(c, s->fields[i].name);
+		if (check_value(c, json_array_get(row, i), &s->fields[i]) == -1)
+			return -1;
+		path_pop(c);
+	}
+	return 0;
+}
+
 /*
  * Every field present and typed, in table order; then no stray key. Keys
  * are unique (JSON_REJECT_DUPLICATES) and every field is required, so an
@@ -534,6 +587,8 @@ check_shape(struct check *c, const json_t *obj, const struct shape *s)
 	const json_t *v;
 	size_t i;
 
+	if (s->positional)
+		return check_row(c, obj, s);
 	if (!json_is_object(obj))
 		return fail(c, "expected an object, found %s", kind_name(obj));
 	for (i = 0; i < s->nfields; i++) {

@@ -21,15 +21,20 @@
  * worker -> supervisor
  *   HELLO          {proto:int, pid:int, sandbox:str}
  *   PROGRESS       {regions_done:int, regions_total:int, resources:int}
- *   RESOURCE_BATCH {resources:[resource]} with resource =
- *                  {resource_arn:str, resource_id:str, resource_type:str,
+ *   RESOURCE_BATCH {resources:[resource]} with resource a row (an array
+ *                  of values in this order, enum proto_resource):
+ *                  [resource_arn:str, resource_id:str, resource_type:str,
  *                   region:str, tags:{str:str}|null (null: unreadable),
  *                   tags_error:str|null, created_at:str|null,
  *                   state:str|null, in_scope:bool, compliant:bool,
- *                   violations:[violation]}
- *                  and violation = {tag_name:str, violation_type:str,
- *                   severity:str, current_value:str|null,
- *                   allowed_values:[str]|null, message:str}
+ *                   violations:[violation]]
+ *                  and violation a row too (enum proto_violation):
+ *                  [tag_name:str, violation_type:str, severity:str,
+ *                   current_value:str|null, allowed_values:[str]|null,
+ *                   message:str]
+ *                  Rows, not objects: resources are most of what a scan
+ *                  sends, and the supervisor decodes a row in half the
+ *                  time of an object (no hash table, no key to check).
  *   REGION_DONE    {region:str, status:"ok"|"failed"|"skipped",
  *                   error:str|null, aws_code:str|null, resources:int}
  *   CREDENTIALS_REQUEST {}
@@ -65,7 +70,7 @@
 struct errbuf;
 
 /* Bump when a body shape or the meaning of a type changes. */
-#define PROTO_VERSION		2
+#define PROTO_VERSION		3
 #define PROTO_HEADER_SIZE	8
 /* Checked before allocating: a larger frame is a protocol violation. */
 #define PROTO_MAX_FRAME		(4U * 1024 * 1024)
@@ -84,6 +89,33 @@ struct errbuf;
 #define PROTO_MAX_INFLIGHT	64
 /* The policy text carried in JOB (policy.h's POLICY_MAX_FILE). */
 #define PROTO_MAX_POLICY	(1024 * 1024)
+
+/* A RESOURCE_BATCH resource row: the index of each value. */
+enum proto_resource {
+	PROTO_RES_ARN,
+	PROTO_RES_ID,
+	PROTO_RES_TYPE,
+	PROTO_RES_REGION,
+	PROTO_RES_TAGS,
+	PROTO_RES_TAGS_ERROR,
+	PROTO_RES_CREATED_AT,
+	PROTO_RES_STATE,
+	PROTO_RES_IN_SCOPE,
+	PROTO_RES_COMPLIANT,
+	PROTO_RES_VIOLATIONS,
+	PROTO_RES_NFIELDS
+};
+
+/* A violation row of a resource. */
+enum proto_violation {
+	PROTO_VIOL_TAG_NAME,
+	PROTO_VIOL_TYPE,
+	PROTO_VIOL_SEVERITY,
+	PROTO_VIOL_CURRENT_VALUE,
+	PROTO_VIOL_ALLOWED_VALUES,
+	PROTO_VIOL_MESSAGE,
+	PROTO_VIOL_NFIELDS
+};
 
 enum msg_type {
 	/* supervisor -> worker */
@@ -138,6 +170,15 @@ int	proto_write(int fd, enum msg_type, const json_t *body, struct errbuf *);
 int	proto_write_text(int fd, enum msg_type, const char *body, size_t len,
 	    struct errbuf *);
 int	proto_read(int fd, uint32_t *type, json_t **body, struct errbuf *);
+
+/*
+ * The names of the row values ("resource_arn", ...), as the objects that
+ * show them to users (MCP answers, the history's columns) name them.
+ */
+const char *proto_resource_name(size_t index);	/* enum proto_resource */
+const char *proto_violation_name(size_t index);	/* enum proto_violation */
+/* A row value as a string, or NULL (null, or not a string). */
+const char *proto_row_str(const json_t *row, size_t index);
 
 /* Overwrite every string inside a decoded body (credentials) before decref. */
 void	proto_wipe(json_t *);

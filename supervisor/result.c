@@ -13,6 +13,7 @@
 
 #include "errbuf.h"
 #include "log.h"
+#include "proto.h"
 #include "result.h"
 #include "rowbuf.h"
 #include "xmalloc.h"
@@ -168,9 +169,9 @@ jstr(const json_t *o, const char *key)
 }
 
 static int
-nonempty(const json_t *o, const char *key)
+nonempty(const json_t *row, size_t i)
 {
-	const char *s = jstr(o, key);
+	const char *s = proto_row_str(row, i);
 
 	return s != NULL && *s != '\0';
 }
@@ -191,41 +192,48 @@ check_violation(const json_t *v, size_t i, struct errbuf *err)
 {
 	static const char *const sev[] = { "error", "warning" };
 
-	if (!nonempty(v, "tag_name"))
+	if (!json_is_array(v) || json_array_size(v) != PROTO_VIOL_NFIELDS)
+		return err_set(err, "violations[%zu]: expected a row of %d "
+		    "values", i, PROTO_VIOL_NFIELDS);
+	if (!nonempty(v, PROTO_VIOL_TAG_NAME))
 		return err_set(err, "violations[%zu].tag_name: expected a "
 		    "non-empty string", i);
-	if (!one_of(jstr(v, "violation_type"), violation_types,
+	if (!one_of(proto_row_str(v, PROTO_VIOL_TYPE), violation_types,
 	    nitems(violation_types)))
 		return err_set(err, "violations[%zu].violation_type: expected "
 		    "missing_required_tag, invalid_value or invalid_format", i);
-	if (!one_of(jstr(v, "severity"), sev, nitems(sev)))
+	if (!one_of(proto_row_str(v, PROTO_VIOL_SEVERITY), sev, nitems(sev)))
 		return err_set(err, "violations[%zu].severity: expected error "
 		    "or warning", i);
-	if (jstr(v, "message") == NULL)
+	if (proto_row_str(v, PROTO_VIOL_MESSAGE) == NULL)
 		return err_set(err, "violations[%zu].message: expected a "
 		    "string", i);
 	return 0;
 }
 
-/* What the proto shape check leaves open. */
+/* What the proto shape check leaves open (and all of it for the cache). */
 static int
 check_resource(const json_t *r, struct errbuf *err)
 {
-	static const char *const keys[] = {
-		"resource_arn", "resource_type", "region", "resource_id"
+	static const enum proto_resource named[] = {
+		PROTO_RES_ARN, PROTO_RES_TYPE, PROTO_RES_REGION, PROTO_RES_ID
 	};
-	const json_t *v, *tags = json_object_get(r, "tags");
+	const json_t *v, *tags;
 	size_t i;
 
-	for (i = 0; i < nitems(keys); i++)
-		if (!nonempty(r, keys[i]))
+	if (!json_is_array(r) || json_array_size(r) != PROTO_RES_NFIELDS)
+		return err_set(err, "expected a row of %d values",
+		    PROTO_RES_NFIELDS);
+	for (i = 0; i < nitems(named); i++)
+		if (!nonempty(r, named[i]))
 			return err_set(err, "%s: expected a non-empty string",
-			    keys[i]);
-	if (tags != NULL && !json_is_null(tags) && !json_is_object(tags))
+			    proto_resource_name(named[i]));
+	tags = json_array_get(r, PROTO_RES_TAGS);
+	if (!json_is_null(tags) && !json_is_object(tags))
 		return err_set(err, "tags: expected an object or null");
-	if (!json_is_array(json_object_get(r, "violations")))
+	if (!json_is_array(json_array_get(r, PROTO_RES_VIOLATIONS)))
 		return err_set(err, "violations: expected an array");
-	json_array_foreach(json_object_get(r, "violations"), i, v)
+	json_array_foreach(json_array_get(r, PROTO_RES_VIOLATIONS), i, v)
 		if (check_violation(v, i, err) == -1)
 			return -1;
 	return 0;
@@ -256,19 +264,20 @@ enum kept_kind { KEPT_ERROR, KEPT_WARNING };
 static const struct violation_field {
 	const char		*key;
 	enum violation_source	 source;
+	size_t			 index;		/* in its row */
 	int			 document;	/* JSON kept as its text */
 } violation_fields[] = {
-	{ "resource_id", FROM_RESOURCE, 0 },
-	{ "resource_type", FROM_RESOURCE, 0 },
-	{ "resource_arn", FROM_RESOURCE, 0 },
-	{ "region", FROM_RESOURCE, 0 },
-	{ "account_id", FROM_ACCOUNT, 0 },
-	{ "tag_name", FROM_VIOLATION, 0 },
-	{ "violation_type", FROM_VIOLATION, 0 },
-	{ "severity", FROM_KIND, 0 },
-	{ "current_value", FROM_VIOLATION, 0 },
-	{ "allowed_values", FROM_VIOLATION, 1 },
-	{ "message", FROM_VIOLATION, 0 },
+	{ "resource_id", FROM_RESOURCE, PROTO_RES_ID, 0 },
+	{ "resource_type", FROM_RESOURCE, PROTO_RES_TYPE, 0 },
+	{ "resource_arn", FROM_RESOURCE, PROTO_RES_ARN, 0 },
+	{ "region", FROM_RESOURCE, PROTO_RES_REGION, 0 },
+	{ "account_id", FROM_ACCOUNT, 0, 0 },
+	{ "tag_name", FROM_VIOLATION, PROTO_VIOL_TAG_NAME, 0 },
+	{ "violation_type", FROM_VIOLATION, PROTO_VIOL_TYPE, 0 },
+	{ "severity", FROM_KIND, 0, 0 },
+	{ "current_value", FROM_VIOLATION, PROTO_VIOL_CURRENT_VALUE, 0 },
+	{ "allowed_values", FROM_VIOLATION, PROTO_VIOL_ALLOWED_VALUES, 1 },
+	{ "message", FROM_VIOLATION, PROTO_VIOL_MESSAGE, 0 },
 };
 
 /* The packed values: every field the account or the kind does not give. */
@@ -293,8 +302,8 @@ keep_violation(struct result_account *a, const json_t *r, const json_t *v,
 		f = &violation_fields[i];
 		if (f->source == FROM_ACCOUNT || f->source == FROM_KIND)
 			continue;
-		val = json_object_get(f->source == FROM_VIOLATION ? v : r,
-		    f->key);
+		val = json_array_get(f->source == FROM_VIOLATION ? v : r,
+		    f->index);
 		if (val == NULL || json_is_null(val))
 			rowbuf_text(a->kept, NULL);
 		else if (!f->document)
@@ -352,8 +361,9 @@ count_violations(struct result_account *a, const json_t *r)
 	size_t i;
 	int error;
 
-	json_array_foreach(json_object_get(r, "violations"), i, v) {
-		error = strcmp(jstr(v, "severity"), "error") == 0;
+	json_array_foreach(json_array_get(r, PROTO_RES_VIOLATIONS), i, v) {
+		error = strcmp(proto_row_str(v, PROTO_VIOL_SEVERITY),
+		    "error") == 0;
 		a->violations++;
 		if (error)
 			a->errors++;
@@ -376,9 +386,10 @@ count_unreadable(struct result_account *a, const json_t *r)
 		return;
 	json_array_append_new(a->unreadable_list, json_pack(
 	    "{s:s, s:s, s:s, s:s, s:O}", "account_id", a->account_id,
-	    "region", jstr(r, "region"), "resource_arn", jstr(r, "resource_arn"),
-	    "resource_type", jstr(r, "resource_type"),
-	    "error", or_null(json_object_get(r, "tags_error"))));
+	    "region", proto_row_str(r, PROTO_RES_REGION),
+	    "resource_arn", proto_row_str(r, PROTO_RES_ARN),
+	    "resource_type", proto_row_str(r, PROTO_RES_TYPE),
+	    "error", json_array_get(r, PROTO_RES_TAGS_ERROR)));
 }
 
 int
@@ -391,16 +402,16 @@ result_add_resource(struct result_account *a, const json_t *r,
 
 	if (check_resource(r, err) == -1)
 		return -1;
-	arn = jstr(r, "resource_arn");
+	arn = proto_row_str(r, PROTO_RES_ARN);
 	if (a->arns == NULL)
 		a->arns = json_object();
 	if (json_object_get(a->arns, arn) != NULL)
 		return 1;
 	json_object_set_new(a->arns, arn, json_true());
 	a->seen++;
-	tags = json_object_get(r, "tags");
-	in_scope = json_is_true(json_object_get(r, "in_scope"));
-	if (tags == NULL || json_is_null(tags)) {
+	tags = json_array_get(r, PROTO_RES_TAGS);
+	in_scope = json_is_true(json_array_get(r, PROTO_RES_IN_SCOPE));
+	if (json_is_null(tags)) {
 		/* Out of scope, its tags would not have mattered. */
 		if (in_scope)
 			count_unreadable(a, r);
@@ -408,7 +419,7 @@ result_add_resource(struct result_account *a, const json_t *r,
 	}
 	if (in_scope) {
 		a->total++;
-		if (json_is_true(json_object_get(r, "compliant")))
+		if (json_is_true(json_array_get(r, PROTO_RES_COMPLIANT)))
 			a->compliant++;
 	}
 	count_violations(a, r);

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "errbuf.h"
+#include "proto.h"
 #include "snapshot.h"
 #include "store.h"
 
@@ -111,6 +112,38 @@ snapshot_resource(sqlite3_stmt *st)
 	    SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st,
 	    11)));
 	return r;
+}
+
+/* An object's values in the order of a row whose value names are given. */
+static json_t *
+row_from(const json_t *o, const char *(*name)(size_t), size_t n)
+{
+	json_t *row = json_array();
+	const json_t *v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v = json_object_get(o, name(i));
+		json_array_append_new(row, v != NULL ? json_incref((json_t *)v) :
+		    json_null());
+	}
+	return row;
+}
+
+json_t *
+snapshot_row(const json_t *resource)
+{
+	json_t *row = row_from(resource, proto_resource_name,
+	    PROTO_RES_NFIELDS);
+	json_t *list = json_array();
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(resource, "violations"), i, v)
+		json_array_append_new(list, row_from(v, proto_violation_name,
+		    PROTO_VIOL_NFIELDS));
+	json_array_set_new(row, PROTO_RES_VIOLATIONS, list);
+	return row;
 }
 
 /* Compare the (account, ARN) of a violation row with a resource's. */

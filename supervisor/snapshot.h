@@ -1,9 +1,10 @@
 /*
  * A recorded scan read back from the history database: its resources
- * (with their violations) in the worker's RESOURCE_BATCH shape and its
- * regions in the REGION_DONE shape (common/proto.h), for the tools that
- * need more than the scan's counts: tag filters, untagged resources, and
- * lookups by ARN. Read-only; the rows are the ones store.c wrote.
+ * (with their violations) as objects keyed by the names of the worker's
+ * RESOURCE_BATCH row values, and its regions in the REGION_DONE shape
+ * (common/proto.h), for the tools that need more than the scan's counts:
+ * tag filters, untagged resources, and lookups by ARN. Read-only; the
+ * rows are the ones store.c wrote.
  */
 #ifndef SNAPSHOT_H
 #define SNAPSHOT_H
@@ -26,6 +27,12 @@ int	snapshot_resources(struct store *, int64_t scan_id,
 	    const char *account_id,
 	    int (*fn)(const char *account_id, const json_t *resource, void *),
 	    void *arg, struct errbuf *);
+
+/*
+ * A snapshot resource as the RESOURCE_BATCH row result_add_resource()
+ * takes (a new reference; age_days left out).
+ */
+json_t	*snapshot_row(const json_t *resource);
 
 /* The same for the scan's region rows. */
 int	snapshot_regions(struct store *, int64_t scan_id,

@@ -15,8 +15,10 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "awsjson.h"
 #include "errbuf.h"
 #include "log.h"
+#include "proto.h"
 #include "rowbuf.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -697,14 +699,15 @@ static void
 pack_violation(struct rowbuf *rb, const json_t *v)
 {
 	rowbuf_row(rb, ROW_VIOLATION);
-	pack_text(rb, jstr(v, "tag_name"), 1);
-	pack_text(rb, jstr(v, "violation_type"), 0);
-	pack_text(rb, jstr(v, "severity"), 0);
-	pack_text(rb, jstr(v, "current_value"), 1);
-	pack_json(rb, json_object_get(v, "allowed_values"));
-	pack_text(rb, jstr(v, "message"), 1);
+	pack_text(rb, proto_row_str(v, PROTO_VIOL_TAG_NAME), 1);
+	pack_text(rb, proto_row_str(v, PROTO_VIOL_TYPE), 0);
+	pack_text(rb, proto_row_str(v, PROTO_VIOL_SEVERITY), 0);
+	pack_text(rb, proto_row_str(v, PROTO_VIOL_CURRENT_VALUE), 1);
+	pack_json(rb, json_array_get(v, PROTO_VIOL_ALLOWED_VALUES));
+	pack_text(rb, proto_row_str(v, PROTO_VIOL_MESSAGE), 1);
 }
 
+/* A resource row (common/proto.h), checked by result_add_resource. */
 void
 store_account_add_resource(struct store_account *a, const json_t *r)
 {
@@ -712,17 +715,19 @@ store_account_add_resource(struct store_account *a, const json_t *r)
 	size_t i;
 
 	rowbuf_row(a->rows, ROW_RESOURCE);
-	pack_text(a->rows, jstr(r, "region"), 1);
-	pack_text(a->rows, jstr(r, "resource_arn"), 1);
-	pack_text(a->rows, jstr(r, "resource_type"), 1);
-	pack_text(a->rows, jstr(r, "resource_id"), 1);
-	pack_json(a->rows, json_object_get(r, "tags"));
-	pack_text(a->rows, jstr(r, "tags_error"), 1);
-	rowbuf_int(a->rows, json_is_true(json_object_get(r, "compliant")));
-	rowbuf_int(a->rows, json_is_true(json_object_get(r, "in_scope")));
-	pack_text(a->rows, jstr(r, "created_at"), 1);
-	pack_text(a->rows, jstr(r, "state"), 1);
-	json_array_foreach(json_object_get(r, "violations"), i, v)
+	pack_text(a->rows, proto_row_str(r, PROTO_RES_REGION), 1);
+	pack_text(a->rows, proto_row_str(r, PROTO_RES_ARN), 1);
+	pack_text(a->rows, proto_row_str(r, PROTO_RES_TYPE), 1);
+	pack_text(a->rows, proto_row_str(r, PROTO_RES_ID), 1);
+	pack_json(a->rows, json_array_get(r, PROTO_RES_TAGS));
+	pack_text(a->rows, proto_row_str(r, PROTO_RES_TAGS_ERROR), 1);
+	rowbuf_int(a->rows, json_is_true(json_array_get(r,
+	    PROTO_RES_COMPLIANT)));
+	rowbuf_int(a->rows, json_is_true(json_array_get(r,
+	    PROTO_RES_IN_SCOPE)));
+	pack_text(a->rows, proto_row_str(r, PROTO_RES_CREATED_AT), 1);
+	pack_text(a->rows, proto_row_str(r, PROTO_RES_STATE), 1);
+	json_array_foreach(json_array_get(r, PROTO_RES_VIOLATIONS), i, v)
 		pack_violation(a->rows, v);
 	a->nresources++;
 }
@@ -875,31 +880,34 @@ col_json_doc(sqlite3_stmt *s, int i)
 	return v;
 }
 
-/* Rows in RESOURCE_BATCH shape; index maps each ARN to its object. */
+/* Rows in RESOURCE_BATCH shape; index maps each ARN to its row. */
 static int
 cache_resources(struct store *st, int64_t scan_id, const char *account_id,
     json_t *resources, json_t *index, struct errbuf *err)
 {
 	sqlite3_stmt *s = st->stmt[ST_CACHE_RESOURCES];
-	json_t *r;
+	json_t *v[PROTO_RES_NFIELDS], *r;
 	int rc;
 
 	sqlite3_bind_int64(s, 1, scan_id);
 	bind_text(s, 2, account_id, 0);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		r = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:o, "
-		    "s:o, s:[]}", "region", col_json_str(s, 0),
-		    "resource_arn", col_json_str(s, 1),
-		    "resource_type", col_json_str(s, 2),
-		    "resource_id", col_json_str(s, 3),
-		    "tags", col_json_doc(s, 4), "tags_error", col_json_str(s, 5),
-		    "compliant", sqlite3_column_int(s, 6),
-		    "in_scope", sqlite3_column_int(s, 7),
-		    "created_at", col_json_str(s, 8),
-		    "state", col_json_str(s, 9), "violations");
-		if (r == NULL)
-			fatalx("%s: json_pack failed", __func__);
-		json_object_set(index, jstr(r, "resource_arn"), r);
+		v[PROTO_RES_REGION] = col_json_str(s, 0);
+		v[PROTO_RES_ARN] = col_json_str(s, 1);
+		v[PROTO_RES_TYPE] = col_json_str(s, 2);
+		v[PROTO_RES_ID] = col_json_str(s, 3);
+		v[PROTO_RES_TAGS] = col_json_doc(s, 4);
+		v[PROTO_RES_TAGS_ERROR] = col_json_str(s, 5);
+		v[PROTO_RES_COMPLIANT] = json_boolean(sqlite3_column_int(s, 6));
+		v[PROTO_RES_IN_SCOPE] = json_boolean(sqlite3_column_int(s, 7));
+		v[PROTO_RES_CREATED_AT] = col_json_str(s, 8);
+		v[PROTO_RES_STATE] = col_json_str(s, 9);
+		v[PROTO_RES_VIOLATIONS] = json_array();
+		if ((r = awsjson_row(v, PROTO_RES_NFIELDS)) == NULL)
+			fatalx("%s: cannot build a resource row", __func__);
+		/* The column is NOT NULL; result_add_resource refuses "". */
+		json_object_set(index, proto_row_str(r, PROTO_RES_ARN) != NULL ?
+		    proto_row_str(r, PROTO_RES_ARN) : "", r);
 		json_array_append_new(resources, r);
 	}
 	if (rc != SQLITE_DONE)
@@ -913,7 +921,7 @@ cache_violations(struct store *st, int64_t scan_id, const char *account_id,
     json_t *index, struct errbuf *err)
 {
 	sqlite3_stmt *s = st->stmt[ST_CACHE_VIOLATIONS];
-	json_t *res, *v;
+	json_t *vals[PROTO_VIOL_NFIELDS], *res, *v;
 	int rc;
 
 	sqlite3_bind_int64(s, 1, scan_id);
@@ -923,16 +931,16 @@ cache_violations(struct store *st, int64_t scan_id, const char *account_id,
 		    (const char *)sqlite3_column_text(s, 0));
 		if (res == NULL)	/* the foreign key makes this impossible */
 			continue;
-		v = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
-		    "tag_name", col_json_str(s, 1),
-		    "violation_type", col_json_str(s, 2),
-		    "severity", col_json_str(s, 3),
-		    "current_value", col_json_str(s, 4),
-		    "allowed_values", col_json_doc(s, 5),
-		    "message", col_json_str(s, 6));
-		if (v == NULL)
-			fatalx("%s: json_pack failed", __func__);
-		json_array_append_new(json_object_get(res, "violations"), v);
+		vals[PROTO_VIOL_TAG_NAME] = col_json_str(s, 1);
+		vals[PROTO_VIOL_TYPE] = col_json_str(s, 2);
+		vals[PROTO_VIOL_SEVERITY] = col_json_str(s, 3);
+		vals[PROTO_VIOL_CURRENT_VALUE] = col_json_str(s, 4);
+		vals[PROTO_VIOL_ALLOWED_VALUES] = col_json_doc(s, 5);
+		vals[PROTO_VIOL_MESSAGE] = col_json_str(s, 6);
+		if ((v = awsjson_row(vals, PROTO_VIOL_NFIELDS)) == NULL)
+			fatalx("%s: cannot build a violation row", __func__);
+		json_array_append_new(json_array_get(res, PROTO_RES_VIOLATIONS),
+		    v);
 	}
 	if (rc != SQLITE_DONE)
 		store_sqlerr(st, err, "cannot read cached violations");

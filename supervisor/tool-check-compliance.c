@@ -194,15 +194,18 @@ static int
 rebuild_resource(const char *account_id, const json_t *r, void *arg)
 {
 	struct rebuild *rb = arg;
+	json_t *row;
+	int rc;
 
 	(void)account_id;
 	rb->seen++;
 	if (!tag_filter_match(rb->filters, r))
 		return 0;
 	rb->matched++;
-	if (result_add_resource(rb->acct, r, rb->err) == -1)
-		return -1;
-	return 0;
+	row = snapshot_row(r);
+	rc = result_add_resource(rb->acct, row, rb->err);
+	json_decref(row);
+	return rc == -1 ? -1 : 0;
 }
 
 static int

@@ -27,6 +27,7 @@
 #include "errbuf.h"
 #include "inventory.h"
 #include "policy.h"
+#include "proto.h"
 #include "xmalloc.h"
 
 #define INVENTORY_NSOURCES	2
@@ -376,7 +377,7 @@ inventory_violations_json(const struct policy_violations *pv)
 	if ((a = json_array()) == NULL)
 		return NULL;
 	for (i = 0; i < pv->count; i++) {
-		if ((v = policy_violation_json(&pv->v[i])) == NULL ||
+		if ((v = policy_violation_row(&pv->v[i])) == NULL ||
 		    json_array_append_new(a, v) == -1) {
 			json_decref(a);
 			return NULL;
@@ -433,17 +434,10 @@ inventory_string_or_null(const char *s)
 	return s != NULL ? json_string(s) : json_null();
 }
 
-static const char *const inventory_keys[] = {
-	"resource_arn", "resource_id", "resource_type", "region", "tags",
-	"tags_error", "created_at", "state", "in_scope", "compliant",
-	"violations"
-};
-#define INVENTORY_NKEYS	(sizeof(inventory_keys) / sizeof(inventory_keys[0]))
-
 /*
- * Built key by key rather than with json_pack, whose format parsing cost
- * more than the object itself; the keys go in the same order. tags and
- * viol are borrowed; a NULL value (text that is not UTF-8) fails.
+ * The resource row (common/proto.h), built value by value rather than
+ * with json_pack, whose format parsing cost more than the row itself.
+ * tags and viol are borrowed; a NULL value (text that is not UTF-8) fails.
  */
 static json_t *
 inventory_fields_json(const struct inventory *inv,
@@ -451,21 +445,22 @@ inventory_fields_json(const struct inventory *inv,
     const struct inventory_tags *t, enum policy_verdict verdict,
     json_t *tags, json_t *viol)
 {
-	json_t *v[INVENTORY_NKEYS];
+	json_t *v[PROTO_RES_NFIELDS];
 
-	v[0] = json_string(r->arn);
-	v[1] = json_string(r->id);
-	v[2] = json_string(r->type);
-	v[3] = json_string(e->region);
-	v[4] = json_incref(t != NULL ? tags : json_null());
-	v[5] = t != NULL ? json_null() :
+	v[PROTO_RES_ARN] = json_string(r->arn);
+	v[PROTO_RES_ID] = json_string(r->id);
+	v[PROTO_RES_TYPE] = json_string(r->type);
+	v[PROTO_RES_REGION] = json_string(e->region);
+	v[PROTO_RES_TAGS] = json_incref(t != NULL ? tags : json_null());
+	v[PROTO_RES_TAGS_ERROR] = t != NULL ? json_null() :
 	    json_string(inventory_tags_why(inv, r));
-	v[6] = inventory_string_or_null(r->created);
-	v[7] = inventory_string_or_null(r->state);
-	v[8] = json_boolean(verdict != POLICY_OUT_OF_SCOPE);
-	v[9] = json_boolean(t != NULL && verdict == POLICY_COMPLIANT);
-	v[10] = json_incref(viol);
-	return awsjson_build(inventory_keys, v, INVENTORY_NKEYS);
+	v[PROTO_RES_CREATED_AT] = inventory_string_or_null(r->created);
+	v[PROTO_RES_STATE] = inventory_string_or_null(r->state);
+	v[PROTO_RES_IN_SCOPE] = json_boolean(verdict != POLICY_OUT_OF_SCOPE);
+	v[PROTO_RES_COMPLIANT] = json_boolean(t != NULL &&
+	    verdict == POLICY_COMPLIANT);
+	v[PROTO_RES_VIOLATIONS] = json_incref(viol);
+	return awsjson_row(v, PROTO_RES_NFIELDS);
 }
 
 static json_t *

@@ -229,6 +229,27 @@ def check_order(frames, max_batch, creds_requests):
     check(done == sorted(done), "PROGRESS regions_done goes backwards")
 
 
+# A RESOURCE_BATCH resource and its violations are rows: values in this
+# order (common/proto.h, tagwarden-worker(8)).
+RESOURCE_ROW = ("resource_arn", "resource_id", "resource_type", "region",
+                "tags", "tags_error", "created_at", "state", "in_scope",
+                "compliant", "violations")
+VIOLATION_ROW = ("tag_name", "violation_type", "severity", "current_value",
+                 "allowed_values", "message")
+
+
+def named(row, names):
+    check(isinstance(row, list) and len(row) == len(names),
+          "not a row of %d values: %.200r" % (len(names), row))
+    return dict(zip(names, row))
+
+
+def as_resource(row):
+    r = named(row, RESOURCE_ROW)
+    r["violations"] = [named(v, VIOLATION_ROW) for v in r["violations"]]
+    return r
+
+
 def got_regions(frames):
     regions, resources = {}, {}
     for name, body in frames:
@@ -237,7 +258,7 @@ def got_regions(frames):
                   "two REGION_DONE for %s" % body["region"])
             regions[body["region"]] = body
         elif name == "RESOURCE_BATCH":
-            for r in body["resources"]:
+            for r in map(as_resource, body["resources"]):
                 check(r["region"] not in regions,
                       "%s reported after its REGION_DONE" % r["resource_arn"])
                 lst = resources.setdefault(r["region"], [])

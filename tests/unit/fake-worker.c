@@ -99,13 +99,13 @@ one_resource(const char *tags_json)
 {
 	json_error_t je;
 
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:n, s:n, s:s, s:b, s:b, "
-	    "s:[]}", "resource_arn", "arn:aws:ec2:eu-west-1:123456789012:"
-	    "instance/i-1", "resource_id", "i-1", "resource_type",
-	    "ec2:instance", "region", "eu-west-1", "tags",
-	    json_loads(tags_json, JSON_DECODE_ANY, &je), "tags_error",
-	    "created_at", "state", "running", "in_scope", 1, "compliant", 0,
-	    "violations");
+	/* The row of common/proto.h: resource_arn, resource_id,
+	 * resource_type, region, tags, tags_error, created_at, state,
+	 * in_scope, compliant, violations. */
+	return json_pack("[s, s, s, s, o, n, n, s, b, b, []]",
+	    "arn:aws:ec2:eu-west-1:123456789012:instance/i-1", "i-1",
+	    "ec2:instance", "eu-west-1",
+	    json_loads(tags_json, JSON_DECODE_ANY, &je), "running", 1, 0);
 }
 
 /* ---- modes ---- */

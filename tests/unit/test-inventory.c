@@ -23,6 +23,7 @@
 #include "errbuf.h"
 #include "inventory.h"
 #include "policy.h"
+#include "proto.h"
 
 static const char policy_text[] =
     "{\"required_tags\": ["
@@ -37,6 +38,38 @@ struct sink {
 	size_t	 sizes[64];	/* resources per batch */
 	size_t	 bytes[64];	/* compact JSON per batch body */
 };
+
+/*
+ * A row (common/proto.h) as an object keyed by its value names, so the
+ * checks below read resource["tags"] rather than position 4.
+ */
+static json_t *
+row_object(const json_t *row, size_t n, const char *(*name)(size_t))
+{
+	json_t *o = json_object();
+	size_t i;
+
+	assert_true(json_is_array(row));
+	assert_int_equal(json_array_size(row), n);
+	for (i = 0; i < n; i++)
+		json_object_set(o, name(i), json_array_get(row, i));
+	return o;
+}
+
+static json_t *
+resource_object(const json_t *row)
+{
+	json_t *o = row_object(row, PROTO_RES_NFIELDS, proto_resource_name);
+	json_t *list = json_array();
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_array_get(row, PROTO_RES_VIOLATIONS), i, v)
+		json_array_append_new(list, row_object(v, PROTO_VIOL_NFIELDS,
+		    proto_violation_name));
+	json_object_set_new(o, "violations", list);
+	return o;
+}
 
 static int
 sink_send(void *arg, const char *text, size_t len, struct errbuf *err)
@@ -63,7 +96,7 @@ sink_send(void *arg, const char *text, size_t len, struct errbuf *err)
 	s->bytes[s->batches] = len;
 	s->batches++;
 	json_array_foreach(list, i, v)
-		json_array_append(s->resources, v);
+		json_array_append_new(s->resources, resource_object(v));
 	json_decref(body);
 	return 0;
 }

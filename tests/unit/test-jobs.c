@@ -141,8 +141,8 @@ on_batch(struct job *j, const json_t *body, void *arg)
 	struct result *r = job_arg(j);
 
 	(void)arg;
-	assert_string_equal(json_string_value(json_object_get(json_array_get(
-	    json_object_get(body, "resources"), 0), "resource_id")), "i-1");
+	assert_string_equal(proto_row_str(json_array_get(json_object_get(body,
+	    "resources"), 0), PROTO_RES_ID), "i-1");
 	r->batches++;
 }
 

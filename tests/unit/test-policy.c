@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "proto.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -1066,39 +1067,39 @@ test_policy_value_stays_out_of_message(void **state)
 	assert_null(strstr(out.v[1].message, "ignore"));
 	assert_string_equal(out.v[1].current_value, evil);
 	/* As JSON the value is a datum in its own field. */
-	j = policy_violation_json(&out.v[1]);
+	j = policy_violation_row(&out.v[1]);
 	assert_non_null(j);
-	assert_string_equal(json_string_value(json_object_get(j,
-	    "current_value")), evil);
-	assert_string_equal(json_string_value(json_object_get(j, "tag_name")),
-	    "Environment");
-	assert_string_equal(json_string_value(json_object_get(j,
-	    "violation_type")), "invalid_value");
-	assert_string_equal(json_string_value(json_object_get(j, "severity")),
-	    "error");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(j,
-	    "allowed_values"), 1)), "staging");
-	assert_string_equal(json_string_value(json_object_get(j, "message")),
-	    "tag \"Environment\" value not in allowed_values");
+	assert_string_equal(json_string_value(json_array_get(j,
+	    PROTO_VIOL_CURRENT_VALUE)), evil);
+	assert_string_equal(json_string_value(json_array_get(j,
+	    PROTO_VIOL_TAG_NAME)), "Environment");
+	assert_string_equal(json_string_value(json_array_get(j,
+	    PROTO_VIOL_TYPE)), "invalid_value");
+	assert_string_equal(json_string_value(json_array_get(j,
+	    PROTO_VIOL_SEVERITY)), "error");
+	assert_string_equal(json_string_value(json_array_get(json_array_get(j,
+	    PROTO_VIOL_ALLOWED_VALUES), 1)), "staging");
+	assert_string_equal(json_string_value(json_array_get(j,
+	    PROTO_VIOL_MESSAGE)), "tag \"Environment\" value not in "
+	    "allowed_values");
 	json_decref(j);
 	/* Missing Owner: current_value and allowed_values are null. */
-	j = policy_violation_json(&out.v[0]);
-	assert_true(json_is_null(json_object_get(j, "current_value")));
-	assert_true(json_is_null(json_object_get(j, "allowed_values")));
-	assert_string_equal(json_string_value(json_object_get(j,
-	    "violation_type")), "missing_required_tag");
-	/* Keys in the order common/proto.h lists them, written by hand. */
+	j = policy_violation_row(&out.v[0]);
+	assert_true(json_is_null(json_array_get(j, PROTO_VIOL_CURRENT_VALUE)));
+	assert_true(json_is_null(json_array_get(j,
+	    PROTO_VIOL_ALLOWED_VALUES)));
+	assert_string_equal(json_string_value(json_array_get(j,
+	    PROTO_VIOL_TYPE)), "missing_required_tag");
+	/* Values in the order common/proto.h lists them, written by hand. */
 	text = json_dumps(j, JSON_COMPACT);
-	assert_string_equal(text, "{\"tag_name\":\"Owner\","
-	    "\"violation_type\":\"missing_required_tag\",\"severity\":"
-	    "\"error\",\"current_value\":null,\"allowed_values\":null,"
-	    "\"message\":\"required tag \\\"Owner\\\" is missing\"}");
+	assert_string_equal(text, "[\"Owner\",\"missing_required_tag\","
+	    "\"error\",null,null,\"required tag \\\"Owner\\\" is missing\"]");
 	free(text);
 	json_decref(j);
 	/* A value that is not UTF-8 (0xff) cannot become JSON. */
 	free(out.v[0].current_value);
 	out.v[0].current_value = strdup("a\xff");
-	assert_null(policy_violation_json(&out.v[0]));
+	assert_null(policy_violation_row(&out.v[0]));
 	policy_violations_free(&out);
 	policy_free(p);
 }

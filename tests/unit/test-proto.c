@@ -37,15 +37,12 @@ static const char valid_job[] =
 static const char valid_creds[] =
     "{\"access_key_id\":\"AKIDEXAMPLE\",\"secret_access_key\":"
     "\"wJalrXUtnFEMI\",\"session_token\":null,\"expiration\":0}";
+/* A resource row, in the order common/proto.h documents, by hand. */
 static const char valid_resource[] =
-    "{\"resource_arn\":\"arn:aws:ec2:eu-west-1:123456789012:instance/i-1\","
-    "\"resource_id\":\"i-1\",\"resource_type\":\"ec2:instance\","
-    "\"region\":\"eu-west-1\",\"tags\":{\"Owner\":\"ops\"},"
-    "\"tags_error\":null,\"created_at\":null,\"state\":\"running\","
-    "\"in_scope\":true,\"compliant\":false,\"violations\":[{"
-    "\"tag_name\":\"CostCenter\",\"violation_type\":\"missing_required_tag\","
-    "\"severity\":\"error\",\"current_value\":null,"
-    "\"allowed_values\":[\"a\",\"b\"],\"message\":\"missing\"}]}";
+    "[\"arn:aws:ec2:eu-west-1:123456789012:instance/i-1\",\"i-1\","
+    "\"ec2:instance\",\"eu-west-1\",{\"Owner\":\"ops\"},null,null,"
+    "\"running\",true,false,[[\"CostCenter\",\"missing_required_tag\","
+    "\"error\",null,[\"a\",\"b\"],\"missing\"]]]";
 
 static json_t *
 decode(uint32_t type, const char *body, struct errbuf *err)
@@ -80,9 +77,13 @@ assert_accepted(uint32_t type, const char *body)
 	json_decref(v);
 }
 
-/* A RESOURCE_BATCH of one resource with key replaced by value. */
+/*
+ * A RESOURCE_BATCH of one resource whose value at index is replaced by
+ * value (JSON text), or removed when value is NULL, or with value
+ * appended when index is PROTO_RES_NFIELDS.
+ */
 static char *
-batch_with(const char *key, const char *value)
+batch_with(size_t index, const char *value)
 {
 	json_error_t je;
 	json_t *r, *b;
@@ -91,10 +92,13 @@ batch_with(const char *key, const char *value)
 	r = json_loads(valid_resource, 0, &je);
 	assert_non_null(r);
 	if (value == NULL)
-		json_object_del(r, key);
-	else
-		json_object_set_new(r, key, json_loads(value, JSON_DECODE_ANY,
+		json_array_remove(r, index);
+	else if (index == PROTO_RES_NFIELDS)
+		json_array_append_new(r, json_loads(value, JSON_DECODE_ANY,
 		    &je));
+	else
+		json_array_set_new(r, index, json_loads(value,
+		    JSON_DECODE_ANY, &je));
 	b = json_pack("{s:[o]}", "resources", r);
 	s = json_dumps(b, JSON_COMPACT);
 	json_decref(b);
@@ -115,6 +119,29 @@ test_proto_type_names(void **state)
 	assert_string_equal(msg_type_name(0), "unknown");
 	assert_string_equal(msg_type_name(105), "unknown");
 	assert_string_equal(msg_type_name(208), "unknown");
+}
+
+/* The names users see for row values (MCP answers, the history). */
+static void
+test_proto_row_names(void **state)
+{
+	json_t *r = json_loads(valid_resource, 0, NULL);
+
+	(void)state;
+	assert_string_equal(proto_resource_name(PROTO_RES_ARN), "resource_arn");
+	assert_string_equal(proto_resource_name(PROTO_RES_TAGS_ERROR),
+	    "tags_error");
+	assert_string_equal(proto_resource_name(PROTO_RES_VIOLATIONS),
+	    "violations");
+	assert_string_equal(proto_violation_name(PROTO_VIOL_TAG_NAME),
+	    "tag_name");
+	assert_string_equal(proto_violation_name(PROTO_VIOL_MESSAGE),
+	    "message");
+	assert_string_equal(proto_row_str(r, PROTO_RES_STATE), "running");
+	assert_null(proto_row_str(r, PROTO_RES_CREATED_AT));	/* null */
+	assert_null(proto_row_str(r, PROTO_RES_IN_SCOPE));	/* a boolean */
+	assert_null(proto_row_str(r, PROTO_RES_NFIELDS));	/* past the end */
+	json_decref(r);
 }
 
 static void
@@ -206,10 +233,10 @@ test_proto_decode_accepts_every_documented_shape(void **state)
 	assert_accepted(MSG_HELLO, "{\"proto\":1,\"pid\":42,\"sandbox\":\"\"}");
 	assert_accepted(MSG_PROGRESS, "{\"regions_done\":1,"
 	    "\"regions_total\":2,\"resources\":0}");
-	batch = batch_with("tags", "null");
+	batch = batch_with(PROTO_RES_TAGS, "null");
 	assert_accepted(MSG_RESOURCE_BATCH, batch);
 	free(batch);
-	batch = batch_with("tags", "{}");
+	batch = batch_with(PROTO_RES_TAGS, "{}");
 	assert_accepted(MSG_RESOURCE_BATCH, batch);
 	free(batch);
 	assert_accepted(MSG_REGION_DONE, "{\"region\":\"eu-west-1\",\"status\":"
@@ -318,32 +345,45 @@ test_proto_decode_nested_batch_paths(void **state)
 	char *b;
 
 	(void)state;
-	b = batch_with("tags", "[\"x\"]");
+	b = batch_with(PROTO_RES_TAGS, "[\"x\"]");
 	assert_refused(MSG_RESOURCE_BATCH, b, "RESOURCE_BATCH: resources[0]."
 	    "tags: expected an object of strings or null, found an array");
 	free(b);
-	b = batch_with("tags", "{\"Owner\":5}");
+	b = batch_with(PROTO_RES_TAGS, "{\"Owner\":5}");
 	assert_refused(MSG_RESOURCE_BATCH, b, "RESOURCE_BATCH: resources[0]."
 	    "tags.Owner: expected a string, found an integer");
 	free(b);
-	b = batch_with("in_scope", "\"yes\"");
+	b = batch_with(PROTO_RES_IN_SCOPE, "\"yes\"");
 	assert_refused(MSG_RESOURCE_BATCH, b, "RESOURCE_BATCH: resources[0]."
 	    "in_scope: expected true or false, found a string");
 	free(b);
-	b = batch_with("violations", "[{\"tag_name\":\"T\",\"violation_type\":"
-	    "\"invalid_value\",\"severity\":\"fatal\",\"current_value\":\"v\","
-	    "\"allowed_values\":null,\"message\":\"m\"}]");
+	b = batch_with(PROTO_RES_VIOLATIONS, "[[\"T\",\"invalid_value\","
+	    "\"fatal\",\"v\",null,\"m\"]]");
 	assert_refused(MSG_RESOURCE_BATCH, b, "RESOURCE_BATCH: resources[0]."
 	    "violations[0].severity: expected one of error, warning");
 	free(b);
-	b = batch_with("colour", "\"red\"");
+	b = batch_with(PROTO_RES_VIOLATIONS, "[{\"tag_name\":\"T\"}]");
 	assert_refused(MSG_RESOURCE_BATCH, b, "RESOURCE_BATCH: resources[0]."
-	    "colour: unknown key");
+	    "violations[0]: expected a row (an array of 6 values), found an "
+	    "object");
 	free(b);
-	b = batch_with("resource_arn", NULL);
+	b = batch_with(PROTO_RES_NFIELDS, "\"red\"");
+	assert_refused(MSG_RESOURCE_BATCH, b, "RESOURCE_BATCH: resources[0]: "
+	    "expected a row of 11 values (resource_arn ... violations), "
+	    "found 12");
+	free(b);
+	b = batch_with(PROTO_RES_ARN, NULL);
+	assert_refused(MSG_RESOURCE_BATCH, b, "RESOURCE_BATCH: resources[0]: "
+	    "expected a row of 11 values (resource_arn ... violations), "
+	    "found 10");
+	free(b);
+	b = batch_with(PROTO_RES_ARN, "\"\"");
 	assert_refused(MSG_RESOURCE_BATCH, b, "RESOURCE_BATCH: resources[0]."
-	    "resource_arn: required key missing");
+	    "resource_arn: expected a non-empty string");
 	free(b);
+	assert_refused(MSG_RESOURCE_BATCH, "{\"resources\":[{\"resource_arn\":"
+	    "\"a\"}]}", "RESOURCE_BATCH: resources[0]: expected a row (an "
+	    "array of 11 values), found an object");
 	assert_refused(MSG_RESOURCE_BATCH, "{\"resources\":[]}",
 	    "RESOURCE_BATCH: resources: expected 1..1000 items, found 0");
 	assert_refused(MSG_REGION_DONE, "{\"region\":\"r\",\"status\":\"done\","
@@ -731,6 +771,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proto_type_names),
+		cmocka_unit_test(test_proto_row_names),
 		cmocka_unit_test(test_proto_encode_header_network_order),
 		cmocka_unit_test(test_proto_encode_refuses_oversize_and_unknown),
 		cmocka_unit_test(test_proto_header_checks_type_and_size),

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "errbuf.h"
+#include "proto.h"
 #include "result.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -26,7 +27,7 @@
 #define ACCT_E	"555555555555"
 
 /*
- * A RESOURCE_BATCH resource (common/proto.h shape) with nerr "error" and
+ * A RESOURCE_BATCH resource row (common/proto.h) with nerr "error" and
  * nwarn "warning" violations. readable 0 gives tags null.
  */
 static json_t *
@@ -36,21 +37,21 @@ mkres(const char *arn, const char *type, int readable, int in_scope,
 	json_t *r, *vs = json_array();
 	int i;
 
+	/* Rows: tag_name, violation_type, severity, current_value,
+	 * allowed_values, message. */
 	for (i = 0; i < nerr + nwarn; i++)
-		json_array_append_new(vs, json_pack("{s:s, s:s, s:s, s:n, "
-		    "s:[s, s], s:s}", "tag_name", i < nerr ? "Owner" :
-		    "CostCenter", "violation_type", i < nerr ?
-		    "missing_required_tag" : "invalid_value", "severity",
-		    i < nerr ? "error" : "warning", "current_value",
-		    "allowed_values", "a", "b", "message", "tag missing"));
-	r = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:n, s:n, s:b, s:b, "
-	    "s:o}", "resource_arn", arn, "resource_id", strrchr(arn, '/') + 1,
-	    "resource_type", type, "region", "us-east-1",
-	    "tags", readable ? json_pack("{s:s}", "Name", "x") : json_null(),
-	    "tags_error", readable ? json_null() :
+		json_array_append_new(vs, json_pack("[s, s, s, n, [s, s], s]",
+		    i < nerr ? "Owner" : "CostCenter", i < nerr ?
+		    "missing_required_tag" : "invalid_value",
+		    i < nerr ? "error" : "warning", "a", "b", "tag missing"));
+	/* resource_arn, resource_id, resource_type, region, tags,
+	 * tags_error, created_at, state, in_scope, compliant, violations */
+	r = json_pack("[s, s, s, s, o, o, n, n, b, b, o]", arn,
+	    strrchr(arn, '/') + 1, type, "us-east-1",
+	    readable ? json_pack("{s:s}", "Name", "x") : json_null(),
+	    readable ? json_null() :
 	    json_string("AccessDenied: GetBucketTagging"),
-	    "created_at", "state", "in_scope", in_scope,
-	    "compliant", compliant, "violations", vs);
+	    in_scope, compliant, vs);
 	assert_non_null(r);
 	return r;
 }
@@ -645,14 +646,23 @@ test_result_invalid_resource_rejected(void **state)
 	    0, 2, 0);
 
 	(void)state;
-	json_object_set_new(json_array_get(json_object_get(r, "violations"),
-	    1), "severity", json_string("fatal"));
+	json_array_set_new(json_array_get(json_array_get(r,
+	    PROTO_RES_VIOLATIONS), 1), PROTO_VIOL_SEVERITY,
+	    json_string("fatal"));
 	assert_int_equal(result_add_resource(a, r, &err), -1);
 	assert_string_equal(err.msg, "violations[1].severity: expected error "
 	    "or warning");
-	json_object_set_new(r, "region", json_string(""));
+	json_array_remove(json_array_get(json_array_get(r,
+	    PROTO_RES_VIOLATIONS), 1), PROTO_VIOL_MESSAGE);
+	assert_int_equal(result_add_resource(a, r, &err), -1);
+	assert_string_equal(err.msg, "violations[1]: expected a row of 6 "
+	    "values");
+	json_array_set_new(r, PROTO_RES_REGION, json_string(""));
 	assert_int_equal(result_add_resource(a, r, &err), -1);
 	assert_string_equal(err.msg, "region: expected a non-empty string");
+	json_array_remove(r, PROTO_RES_VIOLATIONS);
+	assert_int_equal(result_add_resource(a, r, &err), -1);
+	assert_string_equal(err.msg, "expected a row of 11 values");
 	assert_int_equal(a->seen, 0);
 	json_decref(r);
 	result_free(res);

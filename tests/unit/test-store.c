@@ -24,6 +24,7 @@
 
 #include "dbfixture.h"
 #include "errbuf.h"
+#include "proto.h"
 #include "store.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -62,26 +63,27 @@ static json_t *
 vio(const char *tag, const char *type, const char *severity,
     const char *current)
 {
-	return json_pack("{s:s, s:s, s:s, s:s?, s:n, s:s}", "tag_name", tag,
-	    "violation_type", type, "severity", severity, "current_value",
-	    current, "allowed_values", "message", "tag Owner is missing");
+	/* tag_name, violation_type, severity, current_value, allowed_values,
+	 * message */
+	return json_pack("[s, s, s, s?, n, s]", tag, type, severity, current,
+	    "tag Owner is missing");
 }
 
-/* A RESOURCE_BATCH resource; violations (stolen) may be NULL. */
+/* A RESOURCE_BATCH resource row; violations (stolen) may be NULL. */
 static json_t *
 res(const char *arn, const char *type, const char *region, int readable,
     int in_scope, int compliant, json_t *violations)
 {
 	json_t *r;
 
-	r = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:n, s:s, s:b, s:b, "
-	    "s:o}", "resource_arn", arn, "resource_id", strrchr(arn, '/') !=
-	    NULL ? strrchr(arn, '/') + 1 : arn, "resource_type", type,
-	    "region", region, "tags", readable ? json_pack("{s:s}", "Name",
-	    "web") : json_null(), "tags_error", readable ? json_null() :
-	    json_string("AccessDenied"), "created_at", "state", "running",
-	    "in_scope", in_scope, "compliant", compliant, "violations",
-	    violations != NULL ? violations : json_array());
+	/* resource_arn, resource_id, resource_type, region, tags,
+	 * tags_error, created_at, state, in_scope, compliant, violations */
+	r = json_pack("[s, s, s, s, o, o, n, s, b, b, o]", arn,
+	    strrchr(arn, '/') != NULL ? strrchr(arn, '/') + 1 : arn, type,
+	    region, readable ? json_pack("{s:s}", "Name", "web") : json_null(),
+	    readable ? json_null() : json_string("AccessDenied"), "running",
+	    in_scope, compliant, violations != NULL ? violations :
+	    json_array());
 	assert_non_null(r);
 	return r;
 }
@@ -762,9 +764,9 @@ test_store_no_credentials(void **state)
 	token[280] = '\0';
 	r = res("arn:aws:ec2:us-east-1:1:instance/i-1", "ec2:instance",
 	    "us-east-1", 1, 1, 1, NULL);
-	json_object_set_new(r, "tags", json_pack("{s:s, s:s}", "Leak", SECRET,
-	    "Token", token));
-	json_object_set_new(r, "state", json_string("pending " AKID));
+	json_array_set_new(r, PROTO_RES_TAGS, json_pack("{s:s, s:s}", "Leak",
+	    SECRET, "Token", token));
+	json_array_set_new(r, PROTO_RES_STATE, json_string("pending " AKID));
 	add_res(a, r);
 	id = begin_scan(st, 1);
 	assert_int_equal(store_account_commit(st, id, &row, a, &err),
@@ -803,11 +805,12 @@ test_store_redact_boundary(void **state)
 
 	r = res("arn:aws:ec2:us-east-1:1:instance/i-1", "ec2:instance",
 	    "us-east-1", 1, 1, 1, NULL);
-	json_object_set_new(r, "tags", json_pack("{s:s, s:s, s:s}",
+	json_array_set_new(r, PROTO_RES_TAGS, json_pack("{s:s, s:s, s:s}",
 	    "b", "id AKIAIOSFODNN7EXAMP " AKID, "a", "x" AKID,
 	    "k" AKID, "v"));
-	json_object_set_new(r, "state", json_string("s AKIAIOSFODNN7EXAMP"));
-	json_object_set_new(r, "created_at", json_string("c=" AKID));
+	json_array_set_new(r, PROTO_RES_STATE,
+	    json_string("s AKIAIOSFODNN7EXAMP"));
+	json_array_set_new(r, PROTO_RES_CREATED_AT, json_string("c=" AKID));
 	add_res(a, r);
 	id = begin_scan(st, 1);
 	assert_int_equal(store_account_commit(st, id, &row, a, &err), 0);
