@@ -880,34 +880,94 @@ col_json_doc(sqlite3_stmt *s, int i)
 	return v;
 }
 
+/* How a column of the cache's SELECTs becomes a row value. */
+enum col_kind { COL_TEXT, COL_DOC, COL_BOOL, COL_EMPTY_LIST };
+
+struct col {
+	size_t		 index;		/* in the row */
+	enum col_kind	 kind;
+};
+
+/* ST_CACHE_RESOURCES' columns in order; violations start empty. */
+static const struct col resource_cols[] = {
+	{ PROTO_RES_REGION, COL_TEXT },
+	{ PROTO_RES_ARN, COL_TEXT },
+	{ PROTO_RES_TYPE, COL_TEXT },
+	{ PROTO_RES_ID, COL_TEXT },
+	{ PROTO_RES_TAGS, COL_DOC },
+	{ PROTO_RES_TAGS_ERROR, COL_TEXT },
+	{ PROTO_RES_COMPLIANT, COL_BOOL },
+	{ PROTO_RES_IN_SCOPE, COL_BOOL },
+	{ PROTO_RES_CREATED_AT, COL_TEXT },
+	{ PROTO_RES_STATE, COL_TEXT },
+	{ PROTO_RES_VIOLATIONS, COL_EMPTY_LIST },
+};
+
+/* ST_CACHE_VIOLATIONS' columns after the resource's ARN. */
+static const struct col violation_cols[] = {
+	{ PROTO_VIOL_TAG_NAME, COL_TEXT },
+	{ PROTO_VIOL_TYPE, COL_TEXT },
+	{ PROTO_VIOL_SEVERITY, COL_TEXT },
+	{ PROTO_VIOL_CURRENT_VALUE, COL_TEXT },
+	{ PROTO_VIOL_ALLOWED_VALUES, COL_DOC },
+	{ PROTO_VIOL_MESSAGE, COL_TEXT },
+};
+
+_Static_assert(nitems(resource_cols) == PROTO_RES_NFIELDS,
+    "a cached resource row is incomplete");
+_Static_assert(nitems(violation_cols) == PROTO_VIOL_NFIELDS,
+    "a cached violation row is incomplete");
+
+/* The row of ncols values from the statement's columns from first on. */
+static json_t *
+row_from_columns(sqlite3_stmt *s, int first, const struct col *cols,
+    size_t ncols)
+{
+	json_t *v[PROTO_RES_NFIELDS], *row;
+	size_t i;
+	int c;
+
+	for (i = 0; i < ncols; i++) {
+		c = first + (int)i;
+		switch (cols[i].kind) {
+		case COL_TEXT:
+			v[cols[i].index] = col_json_str(s, c);
+			break;
+		case COL_DOC:
+			v[cols[i].index] = col_json_doc(s, c);
+			break;
+		case COL_BOOL:
+			v[cols[i].index] = json_boolean(sqlite3_column_int(s,
+			    c));
+			break;
+		case COL_EMPTY_LIST:
+			v[cols[i].index] = json_array();
+			break;
+		}
+	}
+	if ((row = awsjson_row(v, ncols)) == NULL)
+		fatalx("%s: cannot build a row", __func__);
+	return row;
+}
+
 /* Rows in RESOURCE_BATCH shape; index maps each ARN to its row. */
 static int
 cache_resources(struct store *st, int64_t scan_id, const char *account_id,
     json_t *resources, json_t *index, struct errbuf *err)
 {
 	sqlite3_stmt *s = st->stmt[ST_CACHE_RESOURCES];
-	json_t *v[PROTO_RES_NFIELDS], *r;
+	const char *arn;
+	json_t *r;
 	int rc;
 
 	sqlite3_bind_int64(s, 1, scan_id);
 	bind_text(s, 2, account_id, 0);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		v[PROTO_RES_REGION] = col_json_str(s, 0);
-		v[PROTO_RES_ARN] = col_json_str(s, 1);
-		v[PROTO_RES_TYPE] = col_json_str(s, 2);
-		v[PROTO_RES_ID] = col_json_str(s, 3);
-		v[PROTO_RES_TAGS] = col_json_doc(s, 4);
-		v[PROTO_RES_TAGS_ERROR] = col_json_str(s, 5);
-		v[PROTO_RES_COMPLIANT] = json_boolean(sqlite3_column_int(s, 6));
-		v[PROTO_RES_IN_SCOPE] = json_boolean(sqlite3_column_int(s, 7));
-		v[PROTO_RES_CREATED_AT] = col_json_str(s, 8);
-		v[PROTO_RES_STATE] = col_json_str(s, 9);
-		v[PROTO_RES_VIOLATIONS] = json_array();
-		if ((r = awsjson_row(v, PROTO_RES_NFIELDS)) == NULL)
-			fatalx("%s: cannot build a resource row", __func__);
+		r = row_from_columns(s, 0, resource_cols,
+		    nitems(resource_cols));
 		/* The column is NOT NULL; result_add_resource refuses "". */
-		json_object_set(index, proto_row_str(r, PROTO_RES_ARN) != NULL ?
-		    proto_row_str(r, PROTO_RES_ARN) : "", r);
+		arn = proto_row_str(r, PROTO_RES_ARN);
+		json_object_set(index, arn != NULL ? arn : "", r);
 		json_array_append_new(resources, r);
 	}
 	if (rc != SQLITE_DONE)
@@ -921,7 +981,7 @@ cache_violations(struct store *st, int64_t scan_id, const char *account_id,
     json_t *index, struct errbuf *err)
 {
 	sqlite3_stmt *s = st->stmt[ST_CACHE_VIOLATIONS];
-	json_t *vals[PROTO_VIOL_NFIELDS], *res, *v;
+	json_t *res;
 	int rc;
 
 	sqlite3_bind_int64(s, 1, scan_id);
@@ -931,16 +991,9 @@ cache_violations(struct store *st, int64_t scan_id, const char *account_id,
 		    (const char *)sqlite3_column_text(s, 0));
 		if (res == NULL)	/* the foreign key makes this impossible */
 			continue;
-		vals[PROTO_VIOL_TAG_NAME] = col_json_str(s, 1);
-		vals[PROTO_VIOL_TYPE] = col_json_str(s, 2);
-		vals[PROTO_VIOL_SEVERITY] = col_json_str(s, 3);
-		vals[PROTO_VIOL_CURRENT_VALUE] = col_json_str(s, 4);
-		vals[PROTO_VIOL_ALLOWED_VALUES] = col_json_doc(s, 5);
-		vals[PROTO_VIOL_MESSAGE] = col_json_str(s, 6);
-		if ((v = awsjson_row(vals, PROTO_VIOL_NFIELDS)) == NULL)
-			fatalx("%s: cannot build a violation row", __func__);
 		json_array_append_new(json_array_get(res, PROTO_RES_VIOLATIONS),
-		    v);
+		    row_from_columns(s, 1, violation_cols,
+		    nitems(violation_cols)));
 	}
 	if (rc != SQLITE_DONE)
 		store_sqlerr(st, err, "cannot read cached violations");
