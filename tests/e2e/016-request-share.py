@@ -6,16 +6,16 @@ last account does not finish alone on its own share.
 
 Two demo accounts at MAX_CONCURRENT_ACCOUNTS=2, both started at once: the
 one with the fewest regions and no latency, done in a moment, and the one
-with the most regions, each of its requests held for a second by a latency
-rule. When the small one ends, the large one is still waiting for
-DescribeRegions; it then starts its regions' listings (more than
-PROTO_INFLIGHT of them) with the whole budget. The emulator must see more
-than PROTO_INFLIGHT requests of that account in flight at once and never
-more than the budget for the scan, and both accounts' numbers must equal
-the oracle's. The control run scans the same two accounts at
-MAX_CONCURRENT_ACCOUNTS=1: a budget of PROTO_INFLIGHT, which the large
-account must use whole and never exceed, so the measurement can tell a
-share from a worker that ignores its limit.
+with the most regions, each of its requests held for a second (lib.SLOW
+seconds under sanitizers and valgrind) by a latency rule. When the small
+one ends, the large one is still waiting for DescribeRegions; it then
+starts its regions' listings (more than PROTO_INFLIGHT of them) with the
+whole budget. The emulator must see more than PROTO_INFLIGHT requests of
+that account in flight at once and never more than the budget for the
+scan, and both accounts' numbers must equal the oracle's. The control run
+scans the same two accounts at MAX_CONCURRENT_ACCOUNTS=1: a budget of
+PROTO_INFLIGHT, which the large account must use whole and never exceed,
+so the measurement can tell a share from a worker that ignores its limit.
 """
 import os
 import sys
@@ -28,7 +28,8 @@ sys.path.insert(0, os.path.join(lib.SRC, "tests", "emulator"))
 import emulib  # noqa: E402
 
 PROTO_INFLIGHT = emulib.proto_constant("PROTO_INFLIGHT")
-LATENCY_MS = 1000
+# Long enough, even under valgrind, for the small account to end first.
+LATENCY_MS = 1000 * lib.SLOW
 
 
 def enabled_regions(fx, account):
