@@ -81,9 +81,11 @@ struct errbuf;
 /* Resources in one RESOURCE_BATCH; JOB's max_batch is 1..this. */
 #define PROTO_MAX_BATCH		1000
 /*
- * A worker's HTTP requests in flight: PROTO_INFLIGHT each until LIMITS
- * says otherwise, so a scan has at most MAX_CONCURRENT_ACCOUNTS times that
- * in flight; LIMITS never asks for more than PROTO_MAX_INFLIGHT.
+ * A worker's HTTP requests in flight: PROTO_INFLIGHT each (enough to
+ * overlap the latency of many regions, few enough for AWS's per-account
+ * rates) until LIMITS says otherwise, so a scan has at most
+ * MAX_CONCURRENT_ACCOUNTS times that in flight; LIMITS never asks for more
+ * than PROTO_MAX_INFLIGHT.
  */
 #define PROTO_INFLIGHT		16
 #define PROTO_MAX_INFLIGHT	64

@@ -1,9 +1,10 @@
 /*
  * The account scan driver: one curl multi handle driven by a blocking
- * curl_multi_poll loop, at most the supervisor's share of transfers at once
- * (PROTO_INFLIGHT, or the latest LIMITS) on pooled connections, retries after their back-off, credential refresh,
- * and the region bookkeeping that turns each finished region into
- * RESOURCE_BATCH, REGION_DONE and PROGRESS frames.
+ * curl_multi_poll loop, at most the supervisor's share of transfers at
+ * once (PROTO_INFLIGHT, or the latest LIMITS) on pooled connections,
+ * retries after their back-off, credential refresh, and the region
+ * bookkeeping that turns each finished region into RESOURCE_BATCH,
+ * REGION_DONE and PROGRESS frames.
  *
  * Decisions (worker/tagwarden-worker.8 repeats them):
  * - Regions come from EC2 DescribeRegions (AllRegions) in the home region;
