@@ -177,8 +177,9 @@ int	proto_read(int fd, uint32_t *type, json_t **body, struct errbuf *);
  * The names of the row values ("resource_arn", ...), as the objects that
  * show them to users (MCP answers, the history's columns) name them.
  */
-const char *proto_resource_name(size_t index);	/* enum proto_resource */
-const char *proto_violation_name(size_t index);	/* enum proto_violation */
+/* By index: enum proto_resource, enum proto_violation. */
+const char *proto_resource_name(size_t index);
+const char *proto_violation_name(size_t index);
 /* A row value as a string, or NULL (null, or not a string). */
 const char *proto_row_str(const json_t *row, size_t index);
 

@@ -64,7 +64,7 @@ struct job {
 	int			 exited;
 	int			 wstatus;
 	int			 refreshing;	/* request passed to the caller */
-	int			 inflight;	/* its share: PROTO_INFLIGHT, LIMITS */
+	int			 inflight;	/* its share (LIMITS) */
 	enum job_kill		 kill;
 	uint32_t		 final_type;	/* 0 or ACCOUNT_DONE / ERROR */
 	json_t			*final;

@@ -124,8 +124,8 @@ row_from(const json_t *o, const char *(*name)(size_t), size_t n)
 
 	for (i = 0; i < n; i++) {
 		v = json_object_get(o, name(i));
-		json_array_append_new(row, v != NULL ? json_incref((json_t *)v) :
-		    json_null());
+		json_array_append_new(row, v != NULL ?
+		    json_incref((json_t *)v) : json_null());
 	}
 	return row;
 }

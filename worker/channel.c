@@ -31,7 +31,7 @@
 struct channel {
 	int	fd;
 	int	broken;		/* a write failed: nobody is listening */
-	int	max_inflight;	/* the latest LIMITS; PROTO_INFLIGHT before */
+	int	max_inflight;	/* the latest LIMITS, or PROTO_INFLIGHT */
 };
 
 struct channel *

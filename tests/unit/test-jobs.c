@@ -62,7 +62,7 @@ struct harness {
 	struct aws_creds	*fresh;
 	int			 async;		/* answer need_credentials later */
 	int			 started;
-	int			 max_live;	/* worker processes alive */
+	int			 max_live;	/* workers alive */
 	int			 pending;
 	struct job		*jobs[MAX_JOBS];
 	struct result		 res[MAX_JOBS];
@@ -95,7 +95,8 @@ children_alive(void)
 			continue;	/* gone meanwhile */
 		if (fgets(stat, sizeof(stat), f) != NULL &&
 		    strrchr(stat, ')') != NULL &&
-		    sscanf(strrchr(stat, ')'), ") %c %ld", &state, &ppid) == 2 &&
+		    sscanf(strrchr(stat, ')'), ") %c %ld", &state,
+		    &ppid) == 2 &&
 		    ppid == (long)getpid() && state != 'Z')
 			n++;
 		fclose(f);

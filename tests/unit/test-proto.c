@@ -139,8 +139,9 @@ test_proto_row_names(void **state)
 	    "message");
 	assert_string_equal(proto_row_str(r, PROTO_RES_STATE), "running");
 	assert_null(proto_row_str(r, PROTO_RES_CREATED_AT));	/* null */
-	assert_null(proto_row_str(r, PROTO_RES_IN_SCOPE));	/* a boolean */
-	assert_null(proto_row_str(r, PROTO_RES_NFIELDS));	/* past the end */
+	/* A boolean, then past the end. */
+	assert_null(proto_row_str(r, PROTO_RES_IN_SCOPE));
+	assert_null(proto_row_str(r, PROTO_RES_NFIELDS));
 	json_decref(r);
 }
 
@@ -334,7 +335,8 @@ test_proto_decode_checks_limits(void **state)
 	assert_refused(MSG_LIMITS, body, want);
 	assert_refused(MSG_LIMITS, "{\"max_inflight\":\"32\"}",
 	    "LIMITS: max_inflight: expected an integer, found a string");
-	assert_refused(MSG_LIMITS, "{}", "LIMITS: max_inflight: required key missing");
+	assert_refused(MSG_LIMITS, "{}",
+	    "LIMITS: max_inflight: required key missing");
 	assert_refused(MSG_LIMITS, "{\"max_inflight\":32,\"rate\":1}",
 	    "LIMITS: rate: unknown key");
 }
@@ -726,8 +728,9 @@ test_proto_write_text_round_trip(void **state)
 
 static const uint32_t all_types[] = {
 	MSG_JOB, MSG_CREDENTIALS, MSG_CREDENTIALS_REFRESHED, MSG_CANCEL,
-	MSG_LIMITS, MSG_HELLO, MSG_PROGRESS, MSG_RESOURCE_BATCH, MSG_REGION_DONE,
-	MSG_CREDENTIALS_REQUEST, MSG_LOG, MSG_ACCOUNT_DONE, MSG_ERROR,
+	MSG_LIMITS, MSG_HELLO, MSG_PROGRESS, MSG_RESOURCE_BATCH,
+	MSG_REGION_DONE, MSG_CREDENTIALS_REQUEST, MSG_LOG, MSG_ACCOUNT_DONE,
+	MSG_ERROR,
 };
 
 /* Random bytes, and valid bodies with random bytes changed: any outcome
