@@ -83,9 +83,9 @@ struct errbuf;
 /*
  * A worker's HTTP requests in flight: PROTO_INFLIGHT each (enough to
  * overlap the latency of many regions, few enough for AWS's per-account
- * rates) until LIMITS says otherwise, so a scan has at most
- * MAX_CONCURRENT_ACCOUNTS times that in flight; LIMITS never asks for more
- * than PROTO_MAX_INFLIGHT.
+ * rates) until LIMITS says otherwise. The supervisor shares a budget of
+ * MAX_CONCURRENT_ACCOUNTS times that (supervisor/jobs.c); LIMITS never asks
+ * for more than PROTO_MAX_INFLIGHT.
  */
 #define PROTO_INFLIGHT		16
 #define PROTO_MAX_INFLIGHT	64

@@ -469,13 +469,15 @@ queue_fill(struct job_queue *q)
 }
 
 /*
- * A scan has at most max_workers x PROTO_INFLIGHT requests in flight.
- * While an account waits for a slot every worker has PROTO_INFLIGHT; once
- * none waits, the slots that free up go to the workers still running (the
- * last accounts, often the largest, would otherwise finish alone on a
- * sixteenth of the budget), at most PROTO_MAX_INFLIGHT each. Shares only
- * grow then; a job queued later takes them back to PROTO_INFLIGHT, which
- * the workers reach as their requests in flight end.
+ * The budget is max_workers x PROTO_INFLIGHT requests in flight. While an
+ * account waits for a slot every worker has PROTO_INFLIGHT; once none
+ * waits, the slots that free up go to the workers still running (the last
+ * accounts, often the largest, would otherwise finish alone on a sixteenth
+ * of the budget), at most PROTO_MAX_INFLIGHT each. Within one scan shares
+ * only grow then. Jobs submitted later (another scan of the MCP server)
+ * shrink them again as they start; a worker reaches its smaller share as
+ * its requests in flight end, so until then the budget can be exceeded by
+ * what it had above it.
  */
 static int
 queue_share(const struct job_queue *q)

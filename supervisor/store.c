@@ -923,7 +923,8 @@ static json_t *
 row_from_columns(sqlite3_stmt *s, int first, const struct col *cols,
     size_t ncols)
 {
-	json_t *v[PROTO_RES_NFIELDS], *row;
+	/* A value a table forgot stays NULL: awsjson_row refuses the row. */
+	json_t *v[PROTO_RES_NFIELDS] = { NULL }, *row;
 	size_t i;
 	int c;
 

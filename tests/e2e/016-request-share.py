@@ -11,8 +11,9 @@ seconds under sanitizers and valgrind) by a latency rule. When the small
 one ends, the large one is still waiting for DescribeRegions; it then
 starts its regions' listings (more than PROTO_INFLIGHT of them) with the
 whole budget. The emulator must see more than PROTO_INFLIGHT requests of
-that account in flight at once and never more than the budget for the
-scan, and both accounts' numbers must equal the oracle's. The control run
+that account in flight at once (its per-account max_inflight), the small
+one never more than its share, the scan never more than the budget, and
+both accounts' numbers must equal the oracle's. The control run
 scans the same two accounts at MAX_CONCURRENT_ACCOUNTS=1: a budget of
 PROTO_INFLIGHT, which the large account must use whole and never exceed,
 so the measurement can tell a share from a worker that ignores its limit.
@@ -53,7 +54,12 @@ def scan(t, accts, large, cap):
     check(st["max_inflight_requests"] <= cap * PROTO_INFLIGHT,
           "%d requests in flight at once, more than %d x %d" % (
               st["max_inflight_requests"], cap, PROTO_INFLIGHT))
-    return st["max_account_inflight_requests"]
+    for a in accts:
+        if a != large:
+            check(st["accounts"][a]["max_inflight"] <= PROTO_INFLIGHT,
+                  "%s had %d requests in flight while the large account "
+                  "ran" % (a, st["accounts"][a]["max_inflight"]))
+    return st["accounts"][large]["max_inflight"]
 
 
 def body(t):

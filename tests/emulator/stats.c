@@ -24,8 +24,6 @@ struct stats {
 	struct tally	 busy_accounts, scanning;
 	int		 inflight_requests;
 	int		 max_inflight_requests;
-	/* The most non-STS requests one account had in progress at once. */
-	int		 max_account_requests;
 };
 
 struct stats *
@@ -101,6 +99,21 @@ stats_fault(struct stats *st, const char *kind)
 	stats_bump(st->faults, kind);
 }
 
+/*
+ * The most non-STS requests the account had in progress at once, kept
+ * in its entry of "accounts" (made when its request authenticated).
+ */
+static void
+account_max(struct stats *st, const struct emu_account *a)
+{
+	json_t *entry = json_object_get(st->accounts, a->id);
+
+	if (entry != NULL && a->scan_inflight > json_integer_value(
+	    json_object_get(entry, "max_inflight")))
+		json_object_set_new(entry, "max_inflight",
+		    json_integer(a->scan_inflight));
+}
+
 /* One more or one fewer request of an account in progress. */
 static void
 tally_account(struct tally *t, int *account_inflight, int delta)
@@ -125,15 +138,14 @@ stats_inflight(struct stats *st, struct emu_account *a, int delta, int sts)
 	if (sts)
 		return;
 	tally_account(&st->scanning, &a->scan_inflight, delta);
-	if (a->scan_inflight > st->max_account_requests)
-		st->max_account_requests = a->scan_inflight;
+	account_max(st, a);
 }
 
 json_t *
 stats_json(const struct stats *st)
 {
 	return json_pack("{s:I, s:O, s:O, s:O, s:O, s:i, s:i, s:i, s:i, s:i, "
-	    "s:i, s:i}",
+	    "s:i}",
 	    "requests", (json_int_t)st->requests,
 	    "operations", st->operations,
 	    "accounts", st->accounts,
@@ -144,6 +156,5 @@ stats_json(const struct stats *st)
 	    "inflight_scanning_accounts", st->scanning.now,
 	    "max_inflight_scanning_accounts", st->scanning.max,
 	    "inflight_requests", st->inflight_requests,
-	    "max_inflight_requests", st->max_inflight_requests,
-	    "max_account_inflight_requests", st->max_account_requests);
+	    "max_inflight_requests", st->max_inflight_requests);
 }

@@ -89,8 +89,8 @@ CASES = [
     # fault in us-east-1) is never met.
     ("EC2 and RDS only: no GetResources", "123456789012",
      ["us-east-1", "us-west-2"], ["ec2:instance", "rds:db"], 100, 0, 0),
-    # Every request takes half a second, so the worker has as many in
-    # flight as it may: its 4 regions x 6 listings are more than 20. Two
+    # Every request takes half a second (2.5 under valgrind), so the worker
+    # has as many in flight as it may: its 4 regions x 6 listings are more than 20. Two
     # refreshes: the credentials near expiry, then us-east-1's ExpiredToken.
     ("LIMITS of 20, also while a refresh is awaited", "123456789012", None,
      ALL_TYPES, 100, 30, 2, 20),
@@ -446,7 +446,7 @@ def main():
             if n == 0:
                 hold_describe_regions(url, account)
             if limit:
-                slow_everything(url, 500)
+                slow_everything(url, 2500 if WRAPPER else 500)
             frames, rc = run_worker(url, account, regions, types, batch,
                                     expiry, limit)
             check(frames, "%s: no frames (exit status %d)" % (what, rc))

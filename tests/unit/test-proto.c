@@ -127,16 +127,37 @@ test_proto_row_names(void **state)
 {
 	json_t *r = json_loads(valid_resource, 0, NULL);
 
+	/* The enums' order against the names, as proto.h documents them. */
+	static const char *const resource[PROTO_RES_NFIELDS] = {
+		[PROTO_RES_ARN] = "resource_arn",
+		[PROTO_RES_ID] = "resource_id",
+		[PROTO_RES_TYPE] = "resource_type",
+		[PROTO_RES_REGION] = "region",
+		[PROTO_RES_TAGS] = "tags",
+		[PROTO_RES_TAGS_ERROR] = "tags_error",
+		[PROTO_RES_CREATED_AT] = "created_at",
+		[PROTO_RES_STATE] = "state",
+		[PROTO_RES_IN_SCOPE] = "in_scope",
+		[PROTO_RES_COMPLIANT] = "compliant",
+		[PROTO_RES_VIOLATIONS] = "violations",
+	};
+	static const char *const violation[PROTO_VIOL_NFIELDS] = {
+		[PROTO_VIOL_TAG_NAME] = "tag_name",
+		[PROTO_VIOL_TYPE] = "violation_type",
+		[PROTO_VIOL_SEVERITY] = "severity",
+		[PROTO_VIOL_CURRENT_VALUE] = "current_value",
+		[PROTO_VIOL_ALLOWED_VALUES] = "allowed_values",
+		[PROTO_VIOL_MESSAGE] = "message",
+	};
+	size_t i;
+
 	(void)state;
-	assert_string_equal(proto_resource_name(PROTO_RES_ARN), "resource_arn");
-	assert_string_equal(proto_resource_name(PROTO_RES_TAGS_ERROR),
-	    "tags_error");
-	assert_string_equal(proto_resource_name(PROTO_RES_VIOLATIONS),
-	    "violations");
-	assert_string_equal(proto_violation_name(PROTO_VIOL_TAG_NAME),
-	    "tag_name");
-	assert_string_equal(proto_violation_name(PROTO_VIOL_MESSAGE),
-	    "message");
+	for (i = 0; i < PROTO_RES_NFIELDS; i++)
+		assert_string_equal(proto_resource_name(i), resource[i]);
+	for (i = 0; i < PROTO_VIOL_NFIELDS; i++)
+		assert_string_equal(proto_violation_name(i), violation[i]);
+	assert_null(proto_resource_name(PROTO_RES_NFIELDS));
+	assert_null(proto_violation_name(PROTO_VIOL_NFIELDS));
 	assert_string_equal(proto_row_str(r, PROTO_RES_STATE), "running");
 	assert_null(proto_row_str(r, PROTO_RES_CREATED_AT));	/* null */
 	/* A boolean, then past the end. */
