@@ -469,26 +469,21 @@ queue_fill(struct job_queue *q)
 }
 
 /*
- * The budget is max_workers x PROTO_INFLIGHT requests in flight. While an
- * account waits for a slot every worker has PROTO_INFLIGHT; once none
- * waits, the slots that free up go to the workers still running (the last
- * accounts, often the largest, would otherwise finish alone on a sixteenth
- * of the budget), at most PROTO_MAX_INFLIGHT each. Within one scan shares
- * only grow then. Jobs submitted later (another scan of the MCP server)
- * shrink them again as they start; a worker reaches its smaller share as
- * its requests in flight end, so until then the budget can be exceeded by
- * what it had above it.
+ * The budget is max_workers x PROTO_INFLIGHT requests in flight, shared by
+ * the jobs holding a slot. While accounts wait, every slot is held and
+ * each worker has PROTO_INFLIGHT; once none waits, the slots that free up
+ * go to the workers still running (the last accounts, often the largest,
+ * would otherwise finish alone on a sixteenth of the budget), at most
+ * PROTO_MAX_INFLIGHT each. Within one scan shares only grow then. Jobs
+ * submitted later (another scan of the MCP server) shrink them again as
+ * they start; a worker reaches its smaller share as its requests in flight
+ * end, so until then the budget can be exceeded by what it had above it.
  */
 static int
 queue_share(const struct job_queue *q)
 {
-	const struct job *j;
 	int share;
 
-	TAILQ_FOREACH(j, &q->jobs, entry) {
-		if (j->state == JOB_QUEUED)
-			return PROTO_INFLIGHT;
-	}
 	if (q->live <= 0)
 		return PROTO_INFLIGHT;
 	share = q->opts.max_workers * PROTO_INFLIGHT / q->live;

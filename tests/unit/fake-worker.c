@@ -274,21 +274,42 @@ mode_refresh(void)
 	exit(0);
 }
 
-/* Reports the first LIMITS the supervisor sends, in an ERROR. */
-static void
-mode_limits(void)
+/* The next frame, which must be a LIMITS: its max_inflight. */
+static long long
+read_limits(void)
 {
 	struct errbuf err;
 	uint32_t type;
 	json_t *body;
+	long long n;
 
-	hello("none");
 	if (proto_read(FD, &type, &body, &err) == -1)
 		error_exit(1, "limits: %s", err.msg);
 	if (type != MSG_LIMITS)
 		error_exit(1, "limits: got %s", msg_type_name(type));
-	error_exit(1, "limits: max_inflight %lld", (long long)
-	    json_integer_value(json_object_get(body, "max_inflight")));
+	n = json_integer_value(json_object_get(body, "max_inflight"));
+	json_decref(body);
+	return n;
+}
+
+/* Reports the first LIMITS the supervisor sends, in an ERROR. */
+static void
+mode_limits(void)
+{
+	hello("none");
+	error_exit(1, "limits: max_inflight %lld", read_limits());
+}
+
+/* Reports the first two, in order. */
+static void
+mode_limits_twice(void)
+{
+	long long first;
+
+	hello("none");
+	first = read_limits();
+	error_exit(1, "limits: max_inflight %lld, then %lld", first,
+	    read_limits());
 }
 
 /* Reports its environment and argv (NULs as ',') in an ERROR. */
@@ -574,6 +595,7 @@ static const struct mode modes[] = {
 	{ "slow", mode_slow },
 	{ "refresh", mode_refresh },
 	{ "limits", mode_limits },
+	{ "limits-twice", mode_limits_twice },
 	{ "environ", mode_environ },
 	{ "sandbox-execve", mode_sandbox_execve },
 	{ "sandbox-debug", mode_sandbox_debug },

@@ -464,6 +464,42 @@ test_jobs_lone_worker_gets_the_free_slots(void **state)
 }
 
 static void
+submit_two_slow(evutil_socket_t fd, short what, void *arg)
+{
+	struct harness *h = arg;
+
+	(void)fd;
+	(void)what;
+	harness_submit(h, 1, "slow", "123456789012");
+	harness_submit(h, 2, "slow", "123456789012");
+}
+
+/*
+ * A lone worker's share (2 x PROTO_INFLIGHT) goes back to PROTO_INFLIGHT
+ * when jobs submitted later take the other slot.
+ */
+static void
+test_jobs_share_shrinks_when_jobs_start(void **state)
+{
+	struct timeval later = { 0, 300000 };
+	struct harness *h;
+	char want[80];
+
+	(void)state;
+	h = harness_new(2, 30, FAKE_WORKER, NULL);
+	harness_submit(h, 0, "limits-twice", "123456789012");
+	/* A waits for its second LIMITS, so the loop outlives this timer. */
+	event_base_once(h->base, -1, EV_TIMEOUT, submit_two_slow, h, &later);
+	harness_run(h);
+	snprintf(want, sizeof(want), "limits: max_inflight %d, then %d",
+	    2 * PROTO_INFLIGHT, PROTO_INFLIGHT);
+	assert_string_equal(h->res[0].error, want);
+	assert_int_equal(h->res[1].status, JOB_STATUS_OK);
+	assert_int_equal(h->res[2].status, JOB_STATUS_OK);
+	harness_free(h);
+}
+
+static void
 test_jobs_death_before_first_frame_breaks_the_run(void **state)
 {
 	struct harness *h;
@@ -936,6 +972,7 @@ main(void)
 		cmocka_unit_test(test_jobs_timeout_kills_the_worker),
 		cmocka_unit_test(test_jobs_concurrency_cap_holds),
 		cmocka_unit_test(test_jobs_lone_worker_gets_the_free_slots),
+		cmocka_unit_test(test_jobs_share_shrinks_when_jobs_start),
 		cmocka_unit_test(test_jobs_death_before_first_frame_breaks_the_run),
 		cmocka_unit_test(test_jobs_exec_failure_breaks_the_run),
 		cmocka_unit_test(test_jobs_two_queues_share_the_reaper),
