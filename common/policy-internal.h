@@ -14,7 +14,6 @@
 #include <stddef.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <pcre2.h>
 
 #include "policy.h"
@@ -39,7 +38,7 @@ struct policy_rule {
 
 struct policy {
 	char			*path;
-	char			 hash[2 * EVP_MAX_MD_SIZE + 1];
+	char			 hash[65];	/* SHA-256 of the file, hex */
 	json_t			*meta;	/* version, last_updated, ... as given */
 	struct policy_rule	*required;
 	size_t			 nrequired;

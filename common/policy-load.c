@@ -15,13 +15,13 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "fdio.h"
 #include "log.h"
 #include "xmalloc.h"
 #include "policy.h"
 #include "policy-internal.h"
+#include "sigv4.h"
 
 /* AWS's documented tag character set, used when special characters are off. */
 #define CHARSET_PATTERN	"[\\p{L}\\p{N}\\p{Zs}_.:/=+\\-@]*"
@@ -319,18 +319,6 @@ static const struct policy_field root_fields[] = {
 
 /* --- load --- */
 
-static void
-hash_hex(const void *buf, size_t len, char *hex, size_t hexlen)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen, i;
-
-	if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) != 1)
-		fatalx("%s: EVP_Digest(SHA-256) failed", __func__);
-	for (i = 0; i < mdlen && 2 * i + 2 < hexlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
 static int
 load_bytes(const char *buf, size_t len, const char *path,
     struct policy **pp, struct policy_errors *errs)
@@ -356,7 +344,7 @@ load_bytes(const char *buf, size_t len, const char *path,
 		policy_free(l.p);
 		return -1;
 	}
-	hash_hex(buf, len, l.p->hash, sizeof(l.p->hash));
+	sigv4_sha256_hex(buf, len, l.p->hash);
 	if (path != NULL)
 		l.p->path = xstrdup(path);
 	*pp = l.p;
