@@ -308,25 +308,32 @@ store_sqlerr(struct store *st, struct errbuf *err, const char *what)
 }
 
 /*
- * Free text from outside (AWS, the worker) is scrubbed before binding.
+ * Free text from outside (AWS, the worker) is scrubbed before it is kept:
+ * a scrubbed copy, or NULL when text can be kept as it is.
+ */
+static char *
+redacted(const char *text, int redact)
+{
+	if (text == NULL || !redact || !redact_needed(text))
+		return NULL;
+	return store_redact(text);
+}
+
+/*
  * SQLITE_STATIC: every caller's text outlives the store_step() that runs
  * the statement, and store_step() clears the bindings after it.
  */
 static void
 bind_text(sqlite3_stmt *s, int i, const char *text, int redact)
 {
-	char *r;
+	char *r = redacted(text, redact);
 
-	if (text == NULL) {
-		sqlite3_bind_null(s, i);
-		return;
-	}
-	if (!redact || !redact_needed(text)) {
+	if (r != NULL)
+		sqlite3_bind_text(s, i, r, -1, free);
+	else if (text != NULL)
 		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
-		return;
-	}
-	r = store_redact(text);
-	sqlite3_bind_text(s, i, r, -1, free);
+	else
+		sqlite3_bind_null(s, i);
 }
 
 static void
@@ -648,14 +655,9 @@ store_account_free(struct store_account *a)
 static void
 pack_text(struct rowbuf *rb, const char *text, int redact)
 {
-	char *r;
+	char *r = redacted(text, redact);
 
-	if (text == NULL || !redact || !redact_needed(text)) {
-		rowbuf_text(rb, text);
-		return;
-	}
-	r = store_redact(text);
-	rowbuf_text(rb, r);
+	rowbuf_text(rb, r != NULL ? r : text);
 	free(r);
 }
 
